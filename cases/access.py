@@ -1,0 +1,174 @@
+"""
+The one door to cases (DESIGN §4): who may see which case, and who may do what to one case.
+
+Two keys open it:
+
+1. Jurisdiction. An active membership in a commune People's Committee as child-protection
+   officer or chairman covers the cases whose responsible commune is that commune; an active
+   supervisor membership in a provincial Department of Health covers the cases of that
+   province. This is a filter on the case's indexed scope columns.
+2. Shares. A guardian object permission on one case, to the user or to a group the user is in
+   (an organisation's role group): a referral, the hotline that opened the case.
+
+Nothing else opens a case: not `is_superuser`, not `is_staff`, not a model-wide permission.
+`cases_visible_to` (lists) and `case_permissions` / `can` (one case) are computed from the same
+tables and agree by construction; tests/cases/test_access_property.py checks that they do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import AdministrativeUnit, Organisation, Role, User
+from accounts.selectors import memberships_active_for
+from cases.models import Case, CaseGroupObjectPermission, CaseUserObjectPermission
+
+VIEW_CASE = "view_case"
+VIEW_CASE_SUMMARY = "view_case_summary"
+VIEW_PERMISSIONS = frozenset({VIEW_CASE, VIEW_CASE_SUMMARY})
+
+ALL_CASE_PERMISSIONS = frozenset(
+    {
+        VIEW_CASE,
+        VIEW_CASE_SUMMARY,
+        "change_case",
+        "assess_case",
+        "plan_case",
+        "approve_plan",
+        "refer_case",
+        "print_case",
+        "transfer_case",
+        "close_case",
+    }
+)
+
+# What each role may do on the cases of its area. Roles not listed hold no jurisdiction:
+# hotline operators and sector staff reach a case only through a share; collaborators,
+# auditors and administrators never see case content through their role.
+JURISDICTION_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.CP_OFFICER: frozenset(
+        {
+            VIEW_CASE,
+            VIEW_CASE_SUMMARY,
+            "change_case",
+            "assess_case",
+            "plan_case",
+            "refer_case",
+            "print_case",
+            "transfer_case",
+            "close_case",
+        }
+    ),
+    Role.CHAIRMAN: frozenset(
+        {VIEW_CASE, VIEW_CASE_SUMMARY, "approve_plan", "print_case", "close_case"}
+    ),
+    Role.SUPERVISOR: frozenset({VIEW_CASE, VIEW_CASE_SUMMARY, "print_case"}),
+}
+
+# Which kind of organisation and which level of area gives each role its jurisdiction.
+JURISDICTION_SCOPE: dict[str, tuple[str, str]] = {
+    Role.CP_OFFICER: (Organisation.Kind.COMMUNE_COMMITTEE, AdministrativeUnit.Level.COMMUNE),
+    Role.CHAIRMAN: (Organisation.Kind.COMMUNE_COMMITTEE, AdministrativeUnit.Level.COMMUNE),
+    Role.SUPERVISOR: (Organisation.Kind.PROVINCIAL_HEALTH, AdministrativeUnit.Level.PROVINCE),
+}
+
+
+@dataclass(frozen=True)
+class Jurisdiction:
+    """The areas a user holds, with the permissions each grants."""
+
+    communes: dict[int, frozenset[str]]
+    provinces: dict[int, frozenset[str]]
+
+    def permissions_for(self, case: Case) -> set[str]:
+        perms: set[str] = set()
+        perms |= self.communes.get(case.commune_id, frozenset())
+        perms |= self.provinces.get(case.province_id, frozenset())
+        return perms
+
+
+def jurisdiction_of(user: User) -> Jurisdiction:
+    """Return the areas in which the user's active memberships give case permissions."""
+    communes: dict[int, frozenset[str]] = {}
+    provinces: dict[int, frozenset[str]] = {}
+    for membership in memberships_active_for(user=user):
+        scope = JURISDICTION_SCOPE.get(membership.role)
+        organisation = membership.organisation
+        if scope is None or organisation.kind != scope[0] or organisation.area is None:
+            continue
+        if organisation.area.level != scope[1]:
+            continue
+        target = communes if scope[1] == AdministrativeUnit.Level.COMMUNE else provinces
+        target[organisation.area_id] = (
+            target.get(organisation.area_id, frozenset())
+            | (JURISDICTION_PERMISSIONS[membership.role])
+        )
+    return Jurisdiction(communes=communes, provinces=provinces)
+
+
+def _user_shares(user: User) -> QuerySet[CaseUserObjectPermission]:
+    return CaseUserObjectPermission.objects.filter(user=user)
+
+
+def _group_shares(user: User) -> QuerySet[CaseGroupObjectPermission]:
+    return CaseGroupObjectPermission.objects.filter(group__user=user)
+
+
+def shared_permissions(user: User, case: Case) -> set[str]:
+    """Return the permissions on this case that shares give the user."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    perms = set(
+        _user_shares(user)
+        .filter(content_object=case)
+        .values_list("permission__codename", flat=True)
+    )
+    perms |= set(
+        _group_shares(user)
+        .filter(content_object=case)
+        .values_list("permission__codename", flat=True)
+    )
+    return perms & ALL_CASE_PERMISSIONS
+
+
+def case_permissions(user: User, case: Case) -> set[str]:
+    """Return every case permission the user holds on this one case."""
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    return jurisdiction_of(user).permissions_for(case) | shared_permissions(user, case)
+
+
+def can(user: User, action: str, case: Case) -> bool:
+    """Decide whether the user may take `action` (a case permission codename) on the case."""
+    if action not in ALL_CASE_PERMISSIONS:
+        raise ValueError(f"Unknown case action: {action}")
+    return action in case_permissions(user, case)
+
+
+def can_see(user: User, case: Case) -> bool:
+    return bool(case_permissions(user, case) & VIEW_PERMISSIONS)
+
+
+def cases_visible_to(user: User) -> QuerySet[Case]:
+    """Return every case the user may see at all (the whole file or its summary)."""
+    if not user.is_authenticated or not user.is_active:
+        return Case.objects.none()
+    jurisdiction = jurisdiction_of(user)
+    condition = Q(pk__in=[])
+    if jurisdiction.communes:
+        condition |= Q(commune_id__in=list(jurisdiction.communes))
+    if jurisdiction.provinces:
+        condition |= Q(province_id__in=list(jurisdiction.provinces))
+    condition |= Q(
+        pk__in=_user_shares(user)
+        .filter(permission__codename__in=VIEW_PERMISSIONS)
+        .values("content_object_id")
+    )
+    condition |= Q(
+        pk__in=_group_shares(user)
+        .filter(permission__codename__in=VIEW_PERMISSIONS)
+        .values("content_object_id")
+    )
+    return Case.objects.filter(condition)

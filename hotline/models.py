@@ -1,0 +1,1 @@
+"""Calls and reports: none yet (issue #4)."""

@@ -1,0 +1,1 @@
+"""Referrals: none yet (issue #5)."""

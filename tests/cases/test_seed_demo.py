@@ -1,0 +1,75 @@
+"""The demo: one real province, its communes, a user per role, a few cases; twice is once."""
+
+from __future__ import annotations
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.models import Membership, Organisation, User
+from cases.access import cases_visible_to
+from cases.models import Case
+
+USERNAMES = [
+    "hotline",
+    "officer",
+    "officer2",
+    "chairman",
+    "collaborator",
+    "school",
+    "health",
+    "police",
+    "supervisor",
+    "auditor",
+    "admin",
+]
+
+
+@pytest.fixture
+def debug_on(settings):
+    settings.DEBUG = True
+
+
+def test_it_refuses_to_run_with_debug_off(db, settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not User.objects.exists()
+
+
+def test_it_creates_the_demo_world_once(db, debug_on):
+    out = StringIO()
+    call_command("seed_demo", stdout=out)
+    counts = (
+        User.objects.count(),
+        Organisation.objects.count(),
+        Membership.objects.count(),
+        Case.objects.count(),
+    )
+    call_command("seed_demo", stdout=StringIO())
+    assert counts == (
+        User.objects.count(),
+        Organisation.objects.count(),
+        Membership.objects.count(),
+        Case.objects.count(),
+    )
+    assert set(User.objects.values_list("username", flat=True)) == set(USERNAMES)
+    for username in USERNAMES:
+        assert username in out.getvalue()
+    assert "Quảng Trị" in out.getvalue()
+
+
+def test_the_demo_shows_the_access_rule(db, debug_on):
+    call_command("seed_demo", stdout=StringIO())
+    users = {u.username: u for u in User.objects.all()}
+    officer_cases = set(cases_visible_to(users["officer"]))
+    officer2_cases = set(cases_visible_to(users["officer2"]))
+    assert len(officer_cases) == 3
+    assert len(officer2_cases) == 2
+    assert not officer_cases & officer2_cases
+    assert len(cases_visible_to(users["supervisor"])) == 5
+    assert len(cases_visible_to(users["hotline"])) == 1
+    for name in ("collaborator", "school", "auditor", "admin"):
+        assert not cases_visible_to(users[name]).exists()
+    assert users["admin"].check_password("demo-111-Vietnam")
