@@ -82,3 +82,12 @@ def test_unknown_pages_get_the_translated_not_found_page(db):
     response = Client().get("/khong-co-trang-nay/")
     assert response.status_code == 404
     assert "Không tìm thấy" in response.content.decode()
+
+
+def test_an_english_browser_still_gets_vietnamese_until_the_user_switches(world):
+    client = Client(headers={"accept-language": "en-US,en;q=0.9"})
+    assert "Đăng nhập" in client.get(reverse("login")).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": reverse("login")})
+    page = client.get(reverse("login"))
+    assert "Log in" in page.content.decode()
+    assert page["Content-Language"] == "en"
