@@ -37,6 +37,7 @@ ALL_CASE_PERMISSIONS = frozenset(
         "assess_case",
         "plan_case",
         "approve_plan",
+        "decide_emergency",
         "refer_case",
         "print_case",
         "transfer_case",
@@ -46,7 +47,9 @@ ALL_CASE_PERMISSIONS = frozenset(
 
 # What each role may do on the cases of its area. Roles not listed hold no jurisdiction:
 # hotline operators and sector staff reach a case only through a share; collaborators,
-# auditors and administrators never see case content through their role.
+# auditors and administrators never see case content through their role. The officer
+# assesses, plans, refers and transfers; the chairman decides emergency measures and
+# separation, approves plans and closes (Decree 56 Arts. 26, 28, 30, 32).
 JURISDICTION_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CP_OFFICER: frozenset(
         {

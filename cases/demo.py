@@ -103,7 +103,7 @@ def seed_demo() -> DemoResult:
     created = 0
     for child_name, key, days_ago in DEMO_CASES:
         commune = organisations[key].area
-        if Case.objects.filter(commune=commune, child_name=child_name).exists():
+        if Case.objects.filter(commune=commune, child__full_name=child_name).exists():
             continue
         case = case_create(
             commune=commune,

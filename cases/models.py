@@ -1,15 +1,150 @@
-"""The case of one child, and the per-case shares that open it to organisations outside its area."""
+"""
+The case of one child under Decree 56/2017/NĐ-CP: the child and family, the record (Mẫu 01),
+assessments (Mẫu 02, 03, 06), emergency decisions (Mẫu 07), the needs meeting, versioned plans
+(Mẫu 04, 05), notes, documents, the history of every transition, and the deadlines the law sets.
+"""
 
 from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
+from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
-from accounts.models import AdministrativeUnit
+from accounts.models import AdministrativeUnit, Organisation
+
+
+class Sex(models.TextChoices):
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class SpecialCircumstance(models.TextChoices):
+    """The 14 groups of children in special circumstances (Law on Children Art. 10)."""
+
+    ORPHANED = "orphaned", _("Orphaned of both parents")
+    ABANDONED = "abandoned", _("Abandoned")
+    NO_ONE_TO_RELY_ON = "no_one_to_rely_on", _("With no one to rely on")
+    DISABLED = "disabled", _("Disabled")
+    HIV = "hiv", _("Living with HIV/AIDS")
+    CONFLICT_WITH_LAW = "conflict_with_law", _("In conflict with the law")
+    DRUG_ADDICTED = "drug_addicted", _("Drug-addicted")
+    DROPPED_OUT = "dropped_out", _("Dropped out of school to earn a living")
+    SERIOUSLY_HARMED = "seriously_harmed", _("Seriously harmed by violence")
+    EXPLOITED = "exploited", _("Exploited")
+    SEXUALLY_ABUSED = "sexually_abused", _("Sexually abused")
+    TRAFFICKED = "trafficked", _("Trafficked")
+    ILL_POOR_HOUSEHOLD = "ill_poor_household", _("Seriously ill in a poor or near-poor household")
+    MIGRANT_UNACCOMPANIED = (
+        "migrant_unaccompanied",
+        _("Migrant or refugee with no identified parent or carer"),
+    )
+
+
+class Child(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    other_names = models.CharField(_("other names"), max_length=200, blank=True)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
+    estimated_age = models.PositiveSmallIntegerField(_("estimated age"), null=True, blank=True)
+    ethnicity = models.CharField(_("ethnicity"), max_length=60, blank=True)
+    residence_commune = models.ForeignKey(
+        AdministrativeUnit,
+        verbose_name=_("commune of residence"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    school_name = models.CharField(_("school"), max_length=200, blank=True)
+    special_circumstances = models.JSONField(
+        _("special circumstances (Law on Children Art. 10)"), default=list, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("child")
+        verbose_name_plural = _("children")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(estimated_age__isnull=True) | models.Q(estimated_age__lt=18),
+                name="child_estimated_age_under_18",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name or str(_("(name unknown)"))
+
+    @property
+    def age(self) -> int | None:
+        """Return the age in whole years today, from the birth date or the estimate."""
+        if self.date_of_birth:
+            today = timezone.localdate()
+            born = self.date_of_birth
+            return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        return self.estimated_age
+
+
+class FamilyMember(models.Model):
+    class Relation(models.TextChoices):
+        FATHER = "father", _("Father")
+        MOTHER = "mother", _("Mother")
+        STEP_PARENT = "step_parent", _("Step-parent")
+        GRANDPARENT = "grandparent", _("Grandparent")
+        SIBLING = "sibling", _("Sibling")
+        RELATIVE = "relative", _("Other relative")
+        GUARDIAN = "guardian", _("Guardian")
+        CARER = "carer", _("Carer")
+        OTHER = "other", _("Other")
+
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="family_members")
+    full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    relation = models.CharField(_("relation to the child"), max_length=20, choices=Relation.choices)
+    age = models.PositiveSmallIntegerField(_("age"), null=True, blank=True)
+    occupation = models.CharField(_("occupation"), max_length=120, blank=True)
+    contact = models.CharField(_("contact"), max_length=120, blank=True)
+    is_caregiver = models.BooleanField(_("current carer"), default=False)
+    is_alleged_perpetrator = models.BooleanField(_("alleged perpetrator"), default=False)
+    notes = models.TextField(_("notes"), blank=True)
+
+    class Meta:
+        verbose_name = _("family member")
+        verbose_name_plural = _("family members")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_relation_display()}: {self.full_name}"
+
+
+class Incident(models.Model):
+    """One event in which several children were harmed; each child has a case of their own."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    title = models.CharField(_("title"), max_length=200)
+    occurred_on = models.DateField(_("date of the incident"), null=True, blank=True)
+    commune = models.ForeignKey(
+        AdministrativeUnit,
+        verbose_name=_("commune of the incident"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("incident")
+        verbose_name_plural = _("incidents")
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class Case(models.Model):
@@ -17,26 +152,93 @@ class Case(models.Model):
     One child's case, owned by the commune that must act.
 
     `commune` and `province` are the scope columns of the access rule (DESIGN §4): they say who
-    holds the case now and are indexed, so an area-wide list is a plain filter.
+    holds the case now and are indexed, so an area-wide list is a plain filter. `status` is
+    assigned only by cases.services through the table in cases.workflow.
     """
 
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
         INITIAL_ASSESSED = "initial_assessed", _("Initial assessment done")
         EMERGENCY_PROTECTION = "emergency_protection", _("Emergency protection")
-        SPECIFIC_ASSESSED = "specific_assessed", _("Detailed assessment done")
+        SPECIFIC_ASSESSED = "specific_assessed", _("Specific assessment done")
+        NEEDS_MEETING_HELD = "needs_meeting_held", _("Needs meeting held")
         PLAN_DRAFTED = "plan_drafted", _("Plan drafted")
+        PLAN_SUBMITTED = "plan_submitted", _("Plan submitted for approval")
         PLAN_APPROVED = "plan_approved", _("Plan approved")
         IN_IMPLEMENTATION = "in_implementation", _("In implementation")
         UNDER_REVIEW = "under_review", _("Under review")
         CLOSED = "closed", _("Closed")
         NOT_SUBSTANTIATED = "not_substantiated", _("Not substantiated")
-        TRANSFERRED_OUT = "transferred_out", _("Transferred out")
         MERGED = "merged", _("Merged as duplicate")
+
+    class Source(models.TextChoices):
+        HOTLINE = "hotline", _("Hotline 111")
+        COLLABORATOR = "collaborator", _("Collaborator")
+        COMMUNE = "commune", _("Commune People's Committee")
+        POLICE = "police", _("Police")
+        HEALTH = "health", _("Health sector")
+        SCHOOL = "school", _("School")
+        OTHER = "other", _("Other")
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", _("Phone")
+        IN_PERSON = "in_person", _("In person")
+        THIRD_PARTY = "third_party", _("Reported by someone else")
+        APP = "app", _("App 111")
+        ZALO = "zalo", _("Zalo")
+        WEB = "web", _("Website")
+        LETTER = "letter", _("Official letter")
+        PRESS = "press", _("Press or social media")
+        PETITION = "petition", _("Petition")
+
+    class TargetGroup(models.TextChoices):
+        ABUSED = "abused", _("Abused")
+        AT_RISK = "at_risk", _("At risk of violence, exploitation or abandonment")
+        SPECIAL = "special", _("In special circumstances")
+
+    class AbuseForm(models.TextChoices):
+        VIOLENCE = "violence", _("Violence")
+        EXPLOITATION = "exploitation", _("Exploitation")
+        SEXUAL_ABUSE = "sexual_abuse", _("Sexual abuse")
+        TRAFFICKING = "trafficking", _("Trafficking")
+        ABANDONMENT = "abandonment", _("Abandonment")
+        NEGLECT = "neglect", _("Neglect")
+        OTHER = "other", _("Other harm")
+
+    class SexualAbuseType(models.TextChoices):
+        RAPE = "rape", _("Rape")
+        FORCED_SEX = "forced_sex", _("Forced sex")
+        INTERCOURSE = "intercourse", _("Sexual intercourse with a child")
+        MOLESTATION = "molestation", _("Molestation")
+        PROSTITUTION_PORNOGRAPHY = (
+            "prostitution_pornography",
+            _("Use in prostitution or pornography"),
+        )
+
+    class Setting(models.TextChoices):
+        FAMILY = "family", _("Family")
+        SCHOOL = "school", _("School")
+        COMMUNITY = "community", _("Community")
+        ONLINE = "online", _("Online")
+
+    class ProtectionLevel(models.TextChoices):
+        PREVENTION = "prevention", _("Prevention")
+        SUPPORT = "support", _("Support")
+        INTERVENTION = "intervention", _("Intervention")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(_("case number"), max_length=20, unique=True, editable=False)
-    child_name = models.CharField(_("child's name"), max_length=200, blank=True)
+    child = models.ForeignKey(
+        Child, verbose_name=_("child"), on_delete=models.PROTECT, related_name="cases"
+    )
+    incident = models.ForeignKey(
+        Incident,
+        verbose_name=_("incident"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+    )
     commune = models.ForeignKey(
         AdministrativeUnit,
         verbose_name=_("responsible commune"),
@@ -49,10 +251,73 @@ class Case(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    incident_commune = models.ForeignKey(
+        AdministrativeUnit,
+        verbose_name=_("commune of the incident"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     status = models.CharField(
         _("status"), max_length=30, choices=Status.choices, default=Status.RECEIVED
     )
-    received_at = models.DateTimeField(_("received at"), default=timezone.now)
+    received_at = models.DateTimeField(_("time of receipt"), default=timezone.now)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("receiving officer"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    source = models.CharField(
+        _("source"), max_length=20, choices=Source.choices, default=Source.COMMUNE
+    )
+    channel = models.CharField(
+        _("channel"), max_length=20, choices=Channel.choices, default=Channel.IN_PERSON
+    )
+    target_group = models.CharField(
+        _("target group"), max_length=20, choices=TargetGroup.choices, default=TargetGroup.AT_RISK
+    )
+    abuse_forms = models.JSONField(_("forms of abuse"), default=list, blank=True)
+    sexual_abuse_types = models.JSONField(_("forms of sexual abuse"), default=list, blank=True)
+    abuse_settings = models.JSONField(_("setting"), default=list, blank=True)
+    protection_level = models.CharField(
+        _("protection level"),
+        max_length=20,
+        choices=ProtectionLevel.choices,
+        default=ProtectionLevel.SUPPORT,
+    )
+    # Mẫu 01, section A.2
+    incident_place = models.CharField(_("place of the incident"), max_length=255, blank=True)
+    child_location = models.CharField(_("where the child is now"), max_length=255, blank=True)
+    child_condition = models.TextField(_("current condition of the child"), blank=True)
+    expected_consequence = models.TextField(
+        _("likely consequence without support or intervention"), blank=True
+    )
+    family_situation = models.TextField(_("family situation"), blank=True)
+    current_carer = models.CharField(_("current carer"), max_length=200, blank=True)
+    prior_actions = models.TextField(_("support or intervention before the report"), blank=True)
+    # Mẫu 01, section A.3: kept only when the reporter agrees.
+    reporter_consent = models.BooleanField(_("reporter agrees to be identified"), default=False)
+    reporter_name = models.CharField(_("reporter's name"), max_length=200, blank=True)
+    reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
+    reporter_address = models.CharField(_("reporter's address"), max_length=255, blank=True)
+    additional_notes = models.TextField(_("additional notes"), blank=True)
+
+    emergency_required = models.BooleanField(_("emergency measures required"), null=True)
+    merged_into = models.ForeignKey(
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="merged_cases",
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Optimistic concurrency: every edit of the record checks and bumps it (ETag on the API).
+    version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -68,6 +333,7 @@ class Case(models.Model):
             ("assess_case", "Assess a case"),
             ("plan_case", "Draft the plan of a case"),
             ("approve_plan", "Approve the plan of a case"),
+            ("decide_emergency", "Decide emergency protection or separation"),
             ("refer_case", "Refer a case"),
             ("print_case", "Print a case"),
             ("transfer_case", "Transfer a case"),
@@ -81,6 +347,16 @@ class Case(models.Model):
     def __str__(self) -> str:
         return self.number
 
+    @property
+    def child_name(self) -> str:
+        return self.child.full_name
+
+    @property
+    def is_open(self) -> bool:
+        from cases.workflow import OPEN_STATES
+
+        return self.status in OPEN_STATES
+
 
 class CaseNumberSequence(models.Model):
     """The last case number issued in a year; locked row by row when a number is issued."""
@@ -93,6 +369,385 @@ class CaseNumberSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}: {self.last_value}"
+
+
+class CaseTransition(models.Model):
+    """One row per workflow step: who, when, from, to, why."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="transitions")
+    name = models.CharField(_("step"), max_length=40)
+    from_status = models.CharField(_("from"), max_length=30, choices=Case.Status.choices)
+    to_status = models.CharField(_("to"), max_length=30, choices=Case.Status.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("case history entry")
+        verbose_name_plural = _("case history")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.name} {self.at:%Y-%m-%d %H:%M}"
+
+
+class RiskLevel(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+class Assessment(models.Model):
+    """An assessment of the child's risk: initial (Mẫu 02), specific (Mẫu 03) or review (Mẫu 06)."""
+
+    class Kind(models.TextChoices):
+        INITIAL = "initial", _("Initial risk assessment (Mẫu 02)")
+        SPECIFIC = "specific", _("Specific risk assessment (Mẫu 03)")
+        REVIEW = "review", _("Review after the plan (Mẫu 06)")
+
+    class Recommendation(models.TextChoices):
+        CLOSE = "close", _("Close the plan")
+        NEW_PLAN = "new_plan", _("Make a new plan")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="assessments")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    assessed_at = models.DateTimeField(_("assessed at"), default=timezone.now)
+    assessor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("assessed by"),
+    )
+    # Ratings, one per factor (the forms' Cao / Trung bình / Thấp)
+    harm_severity = models.CharField(
+        _("severity of the harm to the child"), max_length=6, choices=RiskLevel.choices
+    )
+    abuser_access = models.CharField(
+        _("the abuser's access to the child"), max_length=6, choices=RiskLevel.choices
+    )
+    care_obstacles = models.CharField(
+        _("obstacles to safety in the care environment"), max_length=6, choices=RiskLevel.choices
+    )
+    self_protection = models.CharField(
+        _("risk from the child's limited ability to protect themself"),
+        max_length=6,
+        choices=RiskLevel.choices,
+    )
+    recovery = models.CharField(
+        _("risk from the child's limited ability to recover"),
+        max_length=6,
+        choices=RiskLevel.choices,
+    )
+    summary = models.TextField(_("summary"), blank=True)
+    # Mẫu 02
+    emergency_required = models.BooleanField(_("emergency measures required"), null=True)
+    safety_measures = models.TextField(_("temporary safety measures taken"), blank=True)
+    # Mẫu 03 (Art. 27(1) a–h)
+    physical_emotional_state = models.TextField(
+        _("physical, psychological and emotional state"), blank=True
+    )
+    family_capacity = models.TextField(
+        _("family circumstances and capacity to protect"), blank=True
+    )
+    risk_factors = models.TextField(_("factors that could lead to (further) abuse"), blank=True)
+    learning_and_self_protection = models.TextField(
+        _("learning conditions and self-protection ability"), blank=True
+    )
+    community_safety = models.TextField(_("safety and support of the community"), blank=True)
+    needs = models.TextField(_("needs for support and intervention"), blank=True)
+    child_views = models.TextField(_("views and wishes of the child"), blank=True)
+    carer_views = models.TextField(_("views and wishes of the parents or carer"), blank=True)
+    carer_safe = models.BooleanField(_("parents or carer keep the child safe"), null=True)
+    # Mẫu 06 and Art. 30
+    no_remaining_risk = models.BooleanField(_("no remaining risk of abuse"), null=True)
+    child_stable = models.BooleanField(
+        _("physically, psychologically, cognitively and emotionally stable"), null=True
+    )
+    recommendation = models.CharField(
+        _("recommendation"), max_length=10, choices=Recommendation.choices, blank=True
+    )
+
+    RATING_FIELDS = ("harm_severity", "abuser_access", "care_obstacles")
+    PROTECTION_FIELDS = ("self_protection", "recovery")
+
+    class Meta:
+        verbose_name = _("assessment")
+        verbose_name_plural = _("assessments")
+        ordering = ["assessed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.assessed_at:%Y-%m-%d}"
+
+    def tally(self) -> dict[str, int]:
+        """Count the ratings per level, as the forms' «Tổng số» does (no weighted score)."""
+        counts = {level: 0 for level in RiskLevel.values}
+        for name in self.RATING_FIELDS + self.PROTECTION_FIELDS:
+            value = getattr(self, name)
+            if value:
+                counts[value] += 1
+        return counts
+
+
+class EmergencyDecision(models.Model):
+    """Emergency intervention (Art. 31) or temporary separation (Art. 32, Mẫu 07)."""
+
+    class Kind(models.TextChoices):
+        INTERVENTION = "intervention", _("Emergency intervention")
+        SEPARATION = "separation", _("Temporary separation (Mẫu 07)")
+
+    class Ground(models.TextChoices):
+        CARER_ABUSE = "carer_abuse", _("The parent or carer is abusing the child")
+        CARER_REFUSES = "carer_refuses", _("The parent or carer refuses the plan")
+        REPEAT_RISK = "repeat_risk", _("Risk that the abuse will be repeated")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="emergency_decisions")
+    kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
+    decision_number = models.CharField(_("decision number"), max_length=40)
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    measures = models.TextField(_("measures"))
+    separated_from = models.CharField(_("separated from"), max_length=200, blank=True)
+    ground = models.CharField(
+        _("ground (Art. 32(1))"), max_length=20, choices=Ground.choices, blank=True
+    )
+    safe_place = models.CharField(_("safe temporary residence"), max_length=255, blank=True)
+    alternative_care = models.CharField(_("alternative care"), max_length=255, blank=True)
+    starts_at = models.DateTimeField(_("separation starts"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("separation ends"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended or revoked at"), null=True, blank=True)
+    end_reason = models.TextField(_("reason for ending"), blank=True)
+
+    class Meta:
+        verbose_name = _("emergency decision")
+        verbose_name_plural = _("emergency decisions")
+        ordering = ["decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.decision_number}"
+
+    @property
+    def is_active_separation(self) -> bool:
+        return self.kind == self.Kind.SEPARATION and self.ended_at is None
+
+
+class SeparationExtension(models.Model):
+    """An extension of a temporary separation, with its reason (Art. 32(3))."""
+
+    decision = models.ForeignKey(
+        EmergencyDecision, on_delete=models.CASCADE, related_name="extensions"
+    )
+    previous_ends_at = models.DateTimeField(_("previous end"))
+    new_ends_at = models.DateTimeField(_("new end"))
+    reason = models.TextField(_("reason"))
+    authority_reference = models.CharField(
+        _("competent authority's request (beyond 15 days)"), max_length=255, blank=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("separation extension")
+        verbose_name_plural = _("separation extensions")
+        ordering = ["decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.decision} → {self.new_ends_at:%Y-%m-%d}"
+
+
+class NeedsMeeting(models.Model):
+    """The meeting that fixes the child's needs (Art. 27(2)), with its minutes (biên bản)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="needs_meetings")
+    held_at = models.DateTimeField(_("held at"))
+    chaired_by = models.CharField(_("chaired by"), max_length=200)
+    attendees = models.TextField(_("attendees"))
+    minutes = models.TextField(_("minutes"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("needs meeting")
+        verbose_name_plural = _("needs meetings")
+        ordering = ["held_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.held_at:%Y-%m-%d}"
+
+
+class Plan(models.Model):
+    """A support-intervention plan (Mẫu 04) and its approval decision (Mẫu 05). Versioned."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        SUBMITTED = "submitted", _("Submitted")
+        APPROVED = "approved", _("Approved")
+        SUPERSEDED = "superseded", _("Superseded")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="plans")
+    version = models.PositiveSmallIntegerField(_("version"))
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default="draft")
+    objectives = models.TextField(_("objectives"))
+    monitoring = models.TextField(_("monitoring and evaluation"), blank=True)
+    review_on = models.DateField(_("review date"))
+    drafted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    drafted_at = models.DateTimeField(_("drafted at"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    submission_count = models.PositiveSmallIntegerField(default=0)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    decision_number = models.CharField(_("decision number"), max_length=40, blank=True)
+    decision_date = models.DateField(_("decision date"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["version"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "version"], name="plan_unique_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} v{self.version}"
+
+
+class Measure(models.TextChoices):
+    """Support (Law on Children Art. 49) and intervention (Art. 50) measures."""
+
+    S_CARER_COUNSELLING = (
+        "s_carer_counselling",
+        _("Art. 49: counselling parents and carers on protecting the child"),
+    )
+    S_SOCIAL_ASSISTANCE = "s_social_assistance", _("Art. 49: access to social assistance")
+    S_SKILLS = "s_skills", _("Art. 49: self-protection skills for the child")
+    S_EDUCATION = "s_education", _("Art. 49: education, training and vocational support")
+    S_HEALTH = "s_health", _("Art. 49: access to health care")
+    S_LEGAL = "s_legal", _("Art. 49: legal support")
+    I_MEDICAL = "i_medical", _("Art. 50: medical care, psychotherapy and recovery")
+    I_SAFE_PLACE = "i_safe_place", _("Art. 50: safe shelter, separation from the abuser")
+    I_ALTERNATIVE_CARE = "i_alternative_care", _("Art. 50: temporary or long-term alternative care")
+    I_REINTEGRATION = (
+        "i_reintegration",
+        _("Art. 50: family reunion, return to school and community"),
+    )
+    I_CARER_COUNSELLING = "i_carer_counselling", _("Art. 50: counselling for parents and carers")
+    I_LEGAL_AID = "i_legal_aid", _("Art. 50: legal aid")
+    OTHER = "other", _("Other support or intervention")
+
+
+class PlanActivity(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        DONE = "done", _("Done")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="activities")
+    measure = models.CharField(_("measure"), max_length=30, choices=Measure.choices)
+    description = models.TextField(_("activity"))
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation responsible"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    person_responsible = models.CharField(_("person responsible"), max_length=200, blank=True)
+    starts_on = models.DateField(_("start"))
+    ends_on = models.DateField(_("expected end"))
+    resources = models.TextField(_("resources"), blank=True)
+    cost = models.DecimalField(
+        _("estimated cost (VND)"), max_digits=14, decimal_places=0, null=True, blank=True
+    )
+    status = models.CharField(
+        _("status"), max_length=12, choices=Status.choices, default=Status.PLANNED
+    )
+
+    class Meta:
+        verbose_name = _("plan activity")
+        verbose_name_plural = _("plan activities")
+        ordering = ["starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="plan_activity_dates_in_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description[:60]
+
+
+class CaseNote(models.Model):
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("note"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+
+def document_storage() -> FileSystemStorage:
+    """Documents live under MEDIA_ROOT, outside any web root, with no public URL."""
+    return FileSystemStorage(location=settings.MEDIA_ROOT / "documents", base_url=None)
+
+
+def document_path(instance: CaseDocument, filename: str) -> str:
+    # No personal data in paths: the stored name is the document's own UUID.
+    return f"{instance.public_id.hex[:2]}/{instance.public_id.hex}"
+
+
+class CaseDocument(models.Model):
+    class Kind(models.TextChoices):
+        MINUTES = "minutes", _("Meeting minutes")
+        EVIDENCE = "evidence", _("Evidence")
+        DECISION = "decision", _("Signed decision")
+        OTHER = "other", _("Other")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.OTHER)
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    file = models.FileField(storage=document_storage, upload_to=document_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=255)
+    content_type = models.CharField(_("type"), max_length=100)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.original_name
 
 
 class CaseUserObjectPermission(UserObjectPermissionBase):
@@ -113,3 +768,115 @@ class CaseGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         verbose_name = _("case share to a group")
+
+
+class DeadlineRule(models.Model):
+    """
+    A statutory deadline held as data: its citation, the event that starts its clock, its length,
+    the events that meet or waive it, and whom a miss escalates to. Seeded by a migration.
+    """
+
+    class Unit(models.TextChoices):
+        HOURS = "hours", _("hours")
+        WORKING_DAYS = "working_days", _("working days")
+        CALENDAR_DAYS = "calendar_days", _("calendar days")
+        PLAN_DATE = "plan_date", _("date set in the plan")
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    citation = models.CharField(_("legal citation"), max_length=200)
+    started_by = models.JSONField(_("events that start the clock"), default=list)
+    met_by = models.JSONField(_("events that meet it"), default=list)
+    waived_by = models.JSONField(_("events that make it unnecessary"), default=list, blank=True)
+    duration = models.PositiveIntegerField(_("length"))
+    unit = models.CharField(_("unit"), max_length=15, choices=Unit.choices)
+    escalate_to = models.JSONField(_("roles a miss escalates to"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("deadline rule")
+        verbose_name_plural = _("deadline rules")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def name(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "vi").startswith("en") else self.name_vi
+
+
+class CaseDeadline(models.Model):
+    """One clock running on one case, from a rule. `key` tells apart repeats (plan versions)."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
+    rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="+")
+    key = models.CharField(max_length=40, blank=True, default="")
+    starts_at = models.DateTimeField(_("clock started"))
+    due_at = models.DateTimeField(_("due"))
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    waived_at = models.DateTimeField(_("no longer needed since"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("case deadline")
+        verbose_name_plural = _("case deadlines")
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "rule", "key"], name="deadline_unique_clock"),
+        ]
+        indexes = [models.Index(fields=["met_at", "waived_at", "due_at"], name="deadline_open_due")]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.rule.code}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.met_at is None and self.waived_at is None
+
+    @property
+    def was_met_in_time(self) -> bool | None:
+        if self.met_at is None:
+            return None
+        return self.met_at <= self.due_at
+
+    def is_overdue(self, now: timezone.datetime | None = None) -> bool:
+        return self.is_open and (now or timezone.now()) > self.due_at
+
+
+class Notification(models.Model):
+    """An in-app notice to one user (a missed deadline, a plan awaiting approval)."""
+
+    class Kind(models.TextChoices):
+        DEADLINE_MISSED = "deadline_missed", _("Deadline missed")
+        CASE_ASSIGNED = "case_assigned", _("New case for your commune")
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    case = models.ForeignKey(Case, null=True, on_delete=models.CASCADE, related_name="+")
+    deadline = models.ForeignKey(
+        CaseDeadline, null=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "deadline"],
+                condition=models.Q(kind="deadline_missed"),
+                name="notification_once_per_missed_deadline",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.recipient} {self.kind}"

@@ -14,7 +14,7 @@ from cases.models import Case
 
 def case_list_for(*, user: User) -> QuerySet[Case]:
     """Return the cases the user may see, ready to list."""
-    return cases_visible_to(user).select_related("commune", "province")
+    return cases_visible_to(user).select_related("commune", "province", "child")
 
 
 def case_get_for(*, user: User, public_id: uuid.UUID | str) -> Case:

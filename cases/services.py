@@ -1,24 +1,82 @@
-"""Every change to a case goes through here."""
+"""
+Every change to a case goes through here. Each workflow step checks the table in
+cases.workflow (state and permission), checks what the step requires, saves, writes the history
+row and reports the event to the deadline engine, all in one transaction.
+"""
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 from collections.abc import Iterable
+from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.models import AdministrativeUnit, User
-from cases.access import ALL_CASE_PERMISSIONS
+from accounts.models import AdministrativeUnit, Organisation, User
+from cases.access import ALL_CASE_PERMISSIONS, VIEW_CASE, case_permissions
+from cases.calendar import add_calendar_days
+from cases.deadlines import Event, deadline_move, deadlines_on_event, recipients_for
 from cases.models import (
+    Assessment,
     Case,
+    CaseDocument,
     CaseGroupObjectPermission,
+    CaseNote,
     CaseNumberSequence,
+    CaseTransition,
     CaseUserObjectPermission,
+    Child,
+    EmergencyDecision,
+    FamilyMember,
+    Measure,
+    NeedsMeeting,
+    Notification,
+    Plan,
+    PlanActivity,
+    RiskLevel,
+    SeparationExtension,
+    SpecialCircumstance,
 )
+from cases.workflow import OPEN_STATES, STEPS, Step
+
+SEPARATION_MAX_DAYS = 15  # Art. 32(3)
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+class StepNotAvailable(Exception):
+    """The step cannot be taken from the case's current state (HTTP 409)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class StepNotPermitted(PermissionDenied):
+    """The user sees the case but their role may not take this step (HTTP 403)."""
+
+
+class EditConflict(Exception):
+    """Someone else saved the case since this edit began (HTTP 412 on the API)."""
+
+    def __init__(self, message: str = "") -> None:
+        self.message = message or _(
+            "Someone else saved this case while you were editing it. Your changes were not "
+            "saved; reload the case to see theirs, then make your changes again."
+        )
+        super().__init__(self.message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Opening a case
 
 
 def case_number_next(*, year: int) -> str:
@@ -30,25 +88,1021 @@ def case_number_next(*, year: int) -> str:
     return f"{year}-{sequence.last_value:06d}"
 
 
+CHILD_FIELDS = (
+    "full_name",
+    "other_names",
+    "sex",
+    "date_of_birth",
+    "estimated_age",
+    "ethnicity",
+    "residence_commune",
+    "address",
+    "school_name",
+    "special_circumstances",
+)
+RECORD_FIELDS = (
+    "source",
+    "channel",
+    "target_group",
+    "abuse_forms",
+    "sexual_abuse_types",
+    "abuse_settings",
+    "protection_level",
+    "incident_commune",
+    "incident_place",
+    "child_location",
+    "child_condition",
+    "expected_consequence",
+    "family_situation",
+    "current_carer",
+    "prior_actions",
+    "reporter_consent",
+    "reporter_name",
+    "reporter_phone",
+    "reporter_address",
+    "additional_notes",
+)
+REPORTER_FIELDS = ("reporter_name", "reporter_phone", "reporter_address")
+MULTI_CHOICES = {
+    "abuse_forms": Case.AbuseForm,
+    "sexual_abuse_types": Case.SexualAbuseType,
+    "abuse_settings": Case.Setting,
+    "special_circumstances": SpecialCircumstance,
+}
+
+
+def _check_multi(field: str, values: Any) -> list[str]:
+    choices = MULTI_CHOICES[field]
+    if values in (None, ""):
+        return []
+    if not isinstance(values, (list, tuple)):
+        raise ValidationError({field: _("Choose from the list.")})
+    unknown = [v for v in values if v not in choices.values]
+    if unknown:
+        raise ValidationError(
+            {field: _("Not a choice: %(values)s.") % {"values": ", ".join(map(str, unknown))}}
+        )
+    return list(dict.fromkeys(values))
+
+
+def _clean_child(data: dict[str, Any]) -> dict[str, Any]:
+    data = {k: v for k, v in data.items() if k in CHILD_FIELDS}
+    if "special_circumstances" in data:
+        data["special_circumstances"] = _check_multi(
+            "special_circumstances", data["special_circumstances"]
+        )
+    dob = data.get("date_of_birth")
+    if dob and dob > timezone.localdate():
+        raise ValidationError({"date_of_birth": _("The date of birth is in the future.")})
+    age = data.get("estimated_age")
+    if age is not None and not 0 <= age < 18:
+        raise ValidationError({"estimated_age": _("The estimated age must be between 0 and 17.")})
+    commune = data.get("residence_commune")
+    if commune is not None and commune.level != AdministrativeUnit.Level.COMMUNE:
+        raise ValidationError({"residence_commune": _("Choose a commune.")})
+    return data
+
+
+def _clean_record(data: dict[str, Any], *, current: Case | None = None) -> dict[str, Any]:
+    data = {k: v for k, v in data.items() if k in RECORD_FIELDS}
+    for field in ("abuse_forms", "sexual_abuse_types", "abuse_settings"):
+        if field in data:
+            data[field] = _check_multi(field, data[field])
+    for field, choices in (
+        ("source", Case.Source),
+        ("channel", Case.Channel),
+        ("target_group", Case.TargetGroup),
+        ("protection_level", Case.ProtectionLevel),
+    ):
+        if field in data and data[field] not in choices.values:
+            raise ValidationError({field: _("Choose from the list.")})
+    forms = data.get("abuse_forms", current.abuse_forms if current else [])
+    if data.get("sexual_abuse_types") and Case.AbuseForm.SEXUAL_ABUSE not in forms:
+        raise ValidationError(
+            {"sexual_abuse_types": _("Forms of sexual abuse need sexual abuse among the forms.")}
+        )
+    commune = data.get("incident_commune")
+    if commune is not None and commune.level != AdministrativeUnit.Level.COMMUNE:
+        raise ValidationError({"incident_commune": _("Choose a commune.")})
+    consent = data.get("reporter_consent", current.reporter_consent if current else False)
+    if not consent:
+        # Mẫu 01: the reporter's identity is kept only if they agree.
+        for field in REPORTER_FIELDS:
+            data[field] = ""
+    return data
+
+
 @transaction.atomic
 def case_create(
     *,
     commune: AdministrativeUnit,
+    child: Child | None = None,
     child_name: str = "",
     received_at: datetime.datetime | None = None,
+    received_by: User | None = None,
+    **record: Any,
 ) -> Case:
-    """Open a case held by `commune`; its province follows from the commune."""
+    """Open a case held by `commune` (its province follows) and start its clocks."""
     if commune.level != AdministrativeUnit.Level.COMMUNE:
         raise ValidationError({"commune": _("The responsible unit must be a commune.")})
     received_at = received_at or timezone.now()
-    year = timezone.localtime(received_at).year
-    return Case.objects.create(
-        number=case_number_next(year=year),
-        child_name=child_name,
+    if received_at > timezone.now() + CLOCK_SKEW:
+        raise ValidationError({"received_at": _("The time of receipt is in the future.")})
+    record = _clean_record(record)
+    if child is None:
+        child = Child.objects.create(full_name=child_name)
+    case = Case.objects.create(
+        number=case_number_next(year=timezone.localtime(received_at).year),
+        child=child,
         commune=commune,
         province=commune.province,
         received_at=received_at,
+        received_by=received_by,
+        **record,
     )
+    deadlines_on_event(case=case, event=Event.CASE_RECEIVED, at=received_at)
+    return case
+
+
+def communes_where_user_opens_cases(*, user: User) -> list[AdministrativeUnit]:
+    """Return the communes where the user may open a case (as that commune's officer)."""
+    from cases.access import jurisdiction_of
+
+    jurisdiction = jurisdiction_of(user)
+    ids = [pk for pk, perms in jurisdiction.communes.items() if "change_case" in perms]
+    return list(AdministrativeUnit.objects.filter(pk__in=ids).order_by("name"))
+
+
+@transaction.atomic
+def case_open(
+    *,
+    actor: User,
+    commune: AdministrativeUnit,
+    child: dict[str, Any],
+    received_at: datetime.datetime | None = None,
+    **record: Any,
+) -> Case:
+    """The commune officer opens a case from a report received at the commune (Mẫu 01)."""
+    if commune not in communes_where_user_opens_cases(user=actor):
+        raise StepNotPermitted(_("You may open cases only in your own commune."))
+    child_obj = Child.objects.create(**_clean_child(child))
+    return case_create(
+        commune=commune, child=child_obj, received_at=received_at, received_by=actor, **record
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Editing the record (optimistic concurrency)
+
+
+def _require(actor: User, case: Case, permission: str) -> set[str]:
+    perms = case_permissions(actor, case)
+    if permission not in perms:
+        raise StepNotPermitted(_("Your role may not do this on this case."))
+    return perms
+
+
+@transaction.atomic
+def case_update_record(
+    *, actor: User, case: Case, expected_version: int, changes: dict[str, Any]
+) -> Case:
+    """Save changes to the case record if nobody else saved since `expected_version`."""
+    _require(actor, case, "change_case")
+    unknown = set(changes) - set(RECORD_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    cleaned = _clean_record(changes, current=case)
+    updated = Case.objects.filter(pk=case.pk, version=expected_version).update(
+        **cleaned, version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not updated:
+        raise EditConflict()
+    return Case.objects.get(pk=case.pk)
+
+
+@transaction.atomic
+def case_update_child(
+    *, actor: User, case: Case, expected_version: int, changes: dict[str, Any]
+) -> Case:
+    """Save changes to the child's details, with the same collision check as the record."""
+    _require(actor, case, "change_case")
+    unknown = set(changes) - set(CHILD_FIELDS)
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    cleaned = _clean_child(changes)
+    updated = Case.objects.filter(pk=case.pk, version=expected_version).update(
+        version=F("version") + 1, updated_at=timezone.now()
+    )
+    if not updated:
+        raise EditConflict()
+    Child.objects.filter(pk=case.child_id).update(**cleaned)
+    return Case.objects.select_related("child").get(pk=case.pk)
+
+
+FAMILY_FIELDS = (
+    "full_name",
+    "relation",
+    "age",
+    "occupation",
+    "contact",
+    "is_caregiver",
+    "is_alleged_perpetrator",
+    "notes",
+)
+
+
+@transaction.atomic
+def family_member_add(*, actor: User, case: Case, data: dict[str, Any]) -> FamilyMember:
+    _require(actor, case, "change_case")
+    data = {k: v for k, v in data.items() if k in FAMILY_FIELDS}
+    if data.get("relation") not in FamilyMember.Relation.values:
+        raise ValidationError({"relation": _("Choose the relation to the child.")})
+    member = FamilyMember(child=case.child, **data)
+    member.full_clean()
+    member.save()
+    Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
+    return member
+
+
+@transaction.atomic
+def family_member_remove(*, actor: User, case: Case, member: FamilyMember) -> None:
+    _require(actor, case, "change_case")
+    if member.child_id != case.child_id:
+        raise ValidationError({"member": _("This person is not in this child's family.")})
+    member.delete()
+    Case.objects.filter(pk=case.pk).update(version=F("version") + 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Workflow steps
+
+
+def _begin(*, actor: User, case: Case, name: str) -> tuple[Case, Step]:
+    """Lock the case and check the workflow table: the role, then the state."""
+    step = STEPS[name]
+    locked = Case.objects.select_for_update().select_related("child").get(pk=case.pk)
+    perms = case_permissions(actor, locked)
+    if step.permission not in perms:
+        raise StepNotPermitted(
+            _("Your role may not take the step “%(step)s”.") % {"step": step.label}
+        )
+    if locked.status not in step.sources:
+        raise StepNotAvailable(
+            _("“%(step)s” cannot be taken while the case is “%(status)s”.")
+            % {"step": step.label, "status": locked.get_status_display()}
+        )
+    return locked, step
+
+
+def _finish(
+    *,
+    case: Case,
+    step: Step,
+    actor: User,
+    at: datetime.datetime | None = None,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    extra_fields: Iterable[str] = (),
+) -> Case:
+    from_status = case.status
+    if step.target is not None:
+        case.status = step.target
+    case.save(update_fields=["status", "updated_at", *extra_fields])
+    CaseTransition.objects.create(
+        case=case,
+        name=step.name,
+        from_status=from_status,
+        to_status=case.status,
+        actor=actor,
+        at=timezone.now() if at is None else at,
+        reason=reason,
+        details=details or {},
+    )
+    return case
+
+
+def _required_text(data: dict[str, Any], *fields: str) -> None:
+    missing = {
+        f: _("This field is required.") for f in fields if not str(data.get(f) or "").strip()
+    }
+    if missing:
+        raise ValidationError(missing)
+
+
+def _past_time(field: str, value: datetime.datetime | None, case: Case) -> datetime.datetime:
+    value = value or timezone.now()
+    if value > timezone.now() + CLOCK_SKEW:
+        raise ValidationError({field: _("This time is in the future.")})
+    if value < case.received_at - CLOCK_SKEW:
+        raise ValidationError({field: _("This time is before the case was received.")})
+    return value
+
+
+def _ratings(data: dict[str, Any]) -> dict[str, str]:
+    ratings = {}
+    errors = {}
+    for field in Assessment.RATING_FIELDS + Assessment.PROTECTION_FIELDS:
+        value = data.get(field)
+        if value not in RiskLevel.values:
+            errors[field] = _("Rate this factor: High, Medium or Low.")
+        ratings[field] = value
+    if errors:
+        raise ValidationError(errors)
+    return ratings
+
+
+def _required_bool(data: dict[str, Any], *fields: str) -> None:
+    missing = {f: _("Answer yes or no.") for f in fields if data.get(f) not in (True, False)}
+    if missing:
+        raise ValidationError(missing)
+
+
+@transaction.atomic
+def case_assess_initial(*, actor: User, case: Case, **data: Any) -> Assessment:
+    """Record the initial risk assessment (Mẫu 02) and whether emergency measures are needed."""
+    case, step = _begin(actor=actor, case=case, name="assess_initial")
+    ratings = _ratings(data)
+    _required_bool(data, "emergency_required")
+    at = _past_time("assessed_at", data.get("assessed_at"), case)
+    assessment = Assessment.objects.create(
+        case=case,
+        kind=Assessment.Kind.INITIAL,
+        assessor=actor,
+        assessed_at=at,
+        emergency_required=data["emergency_required"],
+        safety_measures=data.get("safety_measures", ""),
+        summary=data.get("summary", ""),
+        **ratings,
+    )
+    case.emergency_required = data["emergency_required"]
+    _finish(
+        case=case,
+        step=step,
+        actor=actor,
+        at=at,
+        extra_fields=["emergency_required"],
+        details={"emergency_required": case.emergency_required},
+    )
+    if not case.emergency_required:
+        deadlines_on_event(case=case, event=Event.NO_EMERGENCY, at=at)
+    return assessment
+
+
+def _separation_cap(starts_at: datetime.datetime) -> datetime.datetime:
+    return add_calendar_days(starts_at, SEPARATION_MAX_DAYS)
+
+
+@transaction.atomic
+def case_decide_emergency(*, actor: User, case: Case, **data: Any) -> EmergencyDecision:
+    """Record the chairman's emergency intervention or temporary separation (Mẫu 07)."""
+    case, step = _begin(actor=actor, case=case, name="decide_emergency")
+    kind = data.get("kind")
+    if kind not in EmergencyDecision.Kind.values:
+        raise ValidationError({"kind": _("Choose emergency intervention or separation.")})
+    _required_text(data, "decision_number", "measures")
+    decided_at = _past_time("decided_at", data.get("decided_at"), case)
+    fields: dict[str, Any] = {
+        "decision_number": data["decision_number"].strip(),
+        "measures": data["measures"],
+    }
+    authority = (data.get("authority_reference") or "").strip()
+    if kind == EmergencyDecision.Kind.SEPARATION:
+        _required_text(data, "separated_from", "safe_place", "alternative_care", "ground")
+        if data["ground"] not in EmergencyDecision.Ground.values:
+            raise ValidationError({"ground": _("Choose the ground under Art. 32(1).")})
+        starts_at = data.get("starts_at") or decided_at
+        ends_at = data.get("ends_at")
+        if ends_at is None:
+            raise ValidationError({"ends_at": _("Give the end of the separation.")})
+        if ends_at <= starts_at:
+            raise ValidationError({"ends_at": _("The end must come after the start.")})
+        if ends_at > _separation_cap(starts_at) and not authority:
+            raise ValidationError(
+                {
+                    "ends_at": _(
+                        "A separation lasts at most 15 days (Art. 32(3)) unless a competent "
+                        "authority requires more: give its request."
+                    )
+                }
+            )
+        fields.update(
+            separated_from=data["separated_from"],
+            ground=data["ground"],
+            safe_place=data["safe_place"],
+            alternative_care=data["alternative_care"],
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
+    decision = EmergencyDecision.objects.create(
+        case=case, kind=kind, decided_by=actor, decided_at=decided_at, **fields
+    )
+    case.emergency_required = True
+    _finish(
+        case=case,
+        step=step,
+        actor=actor,
+        at=decided_at,
+        extra_fields=["emergency_required"],
+        details={"kind": kind, "decision_number": decision.decision_number},
+    )
+    deadlines_on_event(case=case, event=Event.EMERGENCY_DECIDED, at=decided_at)
+    if kind == EmergencyDecision.Kind.SEPARATION:
+        key = decision.public_id.hex
+        deadlines_on_event(
+            case=case, event=Event.SEPARATION_STARTED, at=decision.starts_at, key=key
+        )
+        if decision.ends_at > _separation_cap(decision.starts_at):
+            deadline_move(
+                case=case, rule_code="separation_15d", key=key, due=decision.ends_at, note=authority
+            )
+    return decision
+
+
+def _running_separation(case: Case, decision: EmergencyDecision) -> EmergencyDecision:
+    if decision.case_id != case.pk or not decision.is_active_separation:
+        raise ValidationError({"decision": _("There is no running separation to change.")})
+    return decision
+
+
+@transaction.atomic
+def case_extend_separation(
+    *,
+    actor: User,
+    case: Case,
+    decision: EmergencyDecision,
+    new_ends_at: datetime.datetime,
+    reason: str,
+    authority_reference: str = "",
+) -> SeparationExtension:
+    """Extend a separation with its reason; past 15 days only on an authority's request."""
+    case, step = _begin(actor=actor, case=case, name="extend_separation")
+    decision = _running_separation(
+        case, EmergencyDecision.objects.select_for_update().get(pk=decision.pk)
+    )
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for the extension.")})
+    if new_ends_at <= decision.ends_at:
+        raise ValidationError({"new_ends_at": _("The new end must come after the current end.")})
+    authority_reference = authority_reference.strip()
+    if new_ends_at > _separation_cap(decision.starts_at) and not authority_reference:
+        raise ValidationError(
+            {
+                "new_ends_at": _(
+                    "A separation lasts at most 15 days in all (Art. 32(3)) unless a competent "
+                    "authority requires more: give its request."
+                )
+            }
+        )
+    extension = SeparationExtension.objects.create(
+        decision=decision,
+        previous_ends_at=decision.ends_at,
+        new_ends_at=new_ends_at,
+        reason=reason,
+        authority_reference=authority_reference,
+        decided_by=actor,
+    )
+    decision.ends_at = new_ends_at
+    decision.save(update_fields=["ends_at"])
+    if new_ends_at > _separation_cap(decision.starts_at):
+        deadline_move(
+            case=case,
+            rule_code="separation_15d",
+            key=decision.public_id.hex,
+            due=new_ends_at,
+            note=authority_reference,
+        )
+    _finish(
+        case=case,
+        step=step,
+        actor=actor,
+        reason=reason,
+        details={
+            "decision_number": decision.decision_number,
+            "new_ends_at": new_ends_at.isoformat(),
+        },
+    )
+    return extension
+
+
+@transaction.atomic
+def case_end_separation(
+    *, actor: User, case: Case, decision: EmergencyDecision, reason: str
+) -> EmergencyDecision:
+    """End or revoke a separation (e.g. the carer is assessed safe, Art. 32(3))."""
+    case, step = _begin(actor=actor, case=case, name="end_separation")
+    decision = _running_separation(
+        case, EmergencyDecision.objects.select_for_update().get(pk=decision.pk)
+    )
+    if not reason.strip():
+        raise ValidationError({"reason": _("Give the reason for ending the separation.")})
+    now = timezone.now()
+    decision.ended_at = now
+    decision.end_reason = reason
+    decision.save(update_fields=["ended_at", "end_reason"])
+    deadlines_on_event(case=case, event=Event.SEPARATION_ENDED, at=now, key=decision.public_id.hex)
+    _finish(
+        case=case,
+        step=step,
+        actor=actor,
+        at=now,
+        reason=reason,
+        details={"decision_number": decision.decision_number},
+    )
+    return decision
+
+
+SPECIFIC_TEXT_FIELDS = (
+    "physical_emotional_state",
+    "family_capacity",
+    "risk_factors",
+    "learning_and_self_protection",
+    "community_safety",
+    "needs",
+    "child_views",
+    "carer_views",
+)
+
+
+@transaction.atomic
+def case_assess_specific(*, actor: User, case: Case, **data: Any) -> Assessment:
+    """Record the specific risk assessment (Mẫu 03, Art. 27(1) a–h)."""
+    case, step = _begin(actor=actor, case=case, name="assess_specific")
+    ratings = _ratings(data)
+    _required_text(data, "physical_emotional_state", "family_capacity", "needs")
+    at = _past_time("assessed_at", data.get("assessed_at"), case)
+    carer_safe = data.get("carer_safe")
+    assessment = Assessment.objects.create(
+        case=case,
+        kind=Assessment.Kind.SPECIFIC,
+        assessor=actor,
+        assessed_at=at,
+        summary=data.get("summary", ""),
+        carer_safe=carer_safe if carer_safe in (True, False) else None,
+        **{f: data.get(f, "") for f in SPECIFIC_TEXT_FIELDS},
+        **ratings,
+    )
+    _finish(case=case, step=step, actor=actor, at=at)
+    return assessment
+
+
+def _next_plan_version(case: Case) -> int:
+    return (case.plans.aggregate(v=Max("version"))["v"] or 0) + 1
+
+
+@transaction.atomic
+def case_hold_needs_meeting(*, actor: User, case: Case, **data: Any) -> NeedsMeeting:
+    """Record the needs meeting and its minutes (Art. 27(2)); the 5-day plan clock starts."""
+    case, step = _begin(actor=actor, case=case, name="hold_needs_meeting")
+    _required_text(data, "chaired_by", "attendees", "minutes")
+    held_at = _past_time("held_at", data.get("held_at"), case)
+    meeting = NeedsMeeting.objects.create(
+        case=case,
+        held_at=held_at,
+        chaired_by=data["chaired_by"],
+        attendees=data["attendees"],
+        minutes=data["minutes"],
+        recorded_by=actor,
+    )
+    _finish(case=case, step=step, actor=actor, at=held_at)
+    deadlines_on_event(
+        case=case, event=Event.NEEDS_MEETING_HELD, at=held_at, key=f"v{_next_plan_version(case)}"
+    )
+    return meeting
+
+
+ACTIVITY_FIELDS = (
+    "measure",
+    "description",
+    "organisation",
+    "person_responsible",
+    "starts_on",
+    "ends_on",
+    "resources",
+    "cost",
+    "status",
+)
+
+
+def _clean_activities(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not activities:
+        raise ValidationError({"activities": _("Add at least one activity.")})
+    errors: dict[str, str] = {}
+    cleaned = []
+    for index, activity in enumerate(activities):
+        prefix = f"activities[{index}]"
+        row = {k: v for k, v in activity.items() if k in ACTIVITY_FIELDS}
+        if row.get("measure") not in Measure.values:
+            errors[f"{prefix}.measure"] = _("Choose the measure (Art. 49 or 50).")
+        if not str(row.get("description") or "").strip():
+            errors[f"{prefix}.description"] = _("Describe the activity.")
+        if not row.get("organisation") and not str(row.get("person_responsible") or "").strip():
+            errors[f"{prefix}.person_responsible"] = _(
+                "Say which organisation or person is responsible."
+            )
+        organisation = row.get("organisation")
+        if organisation is not None and not isinstance(organisation, Organisation):
+            errors[f"{prefix}.organisation"] = _("Choose an organisation.")
+        starts, ends = row.get("starts_on"), row.get("ends_on")
+        if not starts:
+            errors[f"{prefix}.starts_on"] = _("Give the start date.")
+        if not ends:
+            errors[f"{prefix}.ends_on"] = _("Give the expected end date.")
+        if starts and ends and ends < starts:
+            errors[f"{prefix}.ends_on"] = _("The end must not come before the start.")
+        cost = row.get("cost")
+        if cost is not None and cost < 0:
+            errors[f"{prefix}.cost"] = _("The cost cannot be negative.")
+        if row.get("status", PlanActivity.Status.PLANNED) not in PlanActivity.Status.values:
+            errors[f"{prefix}.status"] = _("Choose from the list.")
+        cleaned.append(row)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _latest(case: Case, kind: str) -> Assessment | None:
+    return case.assessments.filter(kind=kind).order_by("-assessed_at", "-id").first()
+
+
+@transaction.atomic
+def case_draft_plan(
+    *,
+    actor: User,
+    case: Case,
+    objectives: str,
+    review_on: datetime.date | None,
+    activities: list[dict[str, Any]],
+    monitoring: str = "",
+    reason: str = "",
+) -> Plan:
+    """Draft the plan (Mẫu 04): a new version, or a redraft of the draft not yet submitted."""
+    case, step = _begin(actor=actor, case=case, name="draft_plan")
+    errors = {}
+    if not objectives.strip():
+        errors["objectives"] = _("State the objectives of the plan.")
+    if review_on is None:
+        errors["review_on"] = _("Give the date the plan will be reviewed.")
+    elif review_on < timezone.localdate():
+        errors["review_on"] = _("The review date is in the past.")
+    if errors:
+        raise ValidationError(errors)
+    rows = _clean_activities(activities)
+    previous_status = case.status
+    if previous_status == Case.Status.UNDER_REVIEW:
+        review = _latest(case, Assessment.Kind.REVIEW)
+        if review is None or review.recommendation != Assessment.Recommendation.NEW_PLAN:
+            raise StepNotAvailable(_("A new plan follows a review that calls for one."))
+    if previous_status == Case.Status.IN_IMPLEMENTATION and not reason.strip():
+        raise ValidationError({"reason": _("Say why the plan must change (Art. 29(1)(a)).")})
+    plan = case.plans.filter(status=Plan.Status.DRAFT).first()
+    if plan is None:
+        plan = Plan.objects.create(
+            case=case,
+            version=_next_plan_version(case),
+            objectives=objectives,
+            monitoring=monitoring,
+            review_on=review_on,
+            drafted_by=actor,
+        )
+    else:
+        plan.objectives, plan.monitoring, plan.review_on = objectives, monitoring, review_on
+        plan.drafted_by, plan.drafted_at = actor, timezone.now()
+        plan.save()
+        plan.activities.all().delete()
+    PlanActivity.objects.bulk_create(PlanActivity(plan=plan, **row) for row in rows)
+    _finish(
+        case=case, step=step, actor=actor, reason=reason, details={"plan_version": plan.version}
+    )
+    if previous_status in (Case.Status.UNDER_REVIEW, Case.Status.IN_IMPLEMENTATION):
+        deadlines_on_event(
+            case=case, event=Event.REPLAN_STARTED, at=timezone.now(), key=f"v{plan.version}"
+        )
+    return plan
+
+
+def _current_draft(case: Case, status: str) -> Plan:
+    plan = case.plans.filter(status=status).order_by("-version").first()
+    if plan is None:
+        raise StepNotAvailable(_("There is no plan in this state."))
+    return plan
+
+
+@transaction.atomic
+def case_submit_plan(*, actor: User, case: Case) -> Plan:
+    """Submit the drafted plan to the chairman; the 2-working-day approval clock starts."""
+    case, step = _begin(actor=actor, case=case, name="submit_plan")
+    plan = _current_draft(case, Plan.Status.DRAFT)
+    now = timezone.now()
+    plan.status = Plan.Status.SUBMITTED
+    plan.submitted_at = now
+    plan.submission_count += 1
+    plan.save(update_fields=["status", "submitted_at", "submission_count"])
+    _finish(case=case, step=step, actor=actor, at=now, details={"plan_version": plan.version})
+    deadlines_on_event(
+        case=case,
+        event=Event.PLAN_SUBMITTED,
+        at=now,
+        key=f"v{plan.version}",
+        start_key=f"v{plan.version}-{plan.submission_count}",
+    )
+    return plan
+
+
+@transaction.atomic
+def case_return_plan(*, actor: User, case: Case, reason: str) -> Plan:
+    """The chairman sends the plan back to the officer, saying why."""
+    case, step = _begin(actor=actor, case=case, name="return_plan")
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say what must change.")})
+    plan = _current_draft(case, Plan.Status.SUBMITTED)
+    plan.status = Plan.Status.DRAFT
+    plan.save(update_fields=["status"])
+    now = timezone.now()
+    _finish(
+        case=case,
+        step=step,
+        actor=actor,
+        at=now,
+        reason=reason,
+        details={"plan_version": plan.version},
+    )
+    deadlines_on_event(
+        case=case,
+        event=Event.PLAN_RETURNED,
+        at=now,
+        key=f"v{plan.version}-{plan.submission_count}",
+    )
+    return plan
+
+
+@transaction.atomic
+def case_approve_plan(
+    *, actor: User, case: Case, decision_number: str, decision_date: datetime.date | None
+) -> Plan:
+    """The chairman approves the plan (Mẫu 05) with the decision's number and date."""
+    case, step = _begin(actor=actor, case=case, name="approve_plan")
+    plan = _current_draft(case, Plan.Status.SUBMITTED)
+    errors = {}
+    if not (decision_number or "").strip():
+        errors["decision_number"] = _("Give the decision number.")
+    if decision_date is None:
+        errors["decision_date"] = _("Give the decision date.")
+    elif decision_date > timezone.localdate():
+        errors["decision_date"] = _("The decision date is in the future.")
+    elif decision_date < timezone.localtime(plan.submitted_at).date():
+        errors["decision_date"] = _("The decision date is before the plan was submitted.")
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    case.plans.filter(status=Plan.Status.APPROVED).update(status=Plan.Status.SUPERSEDED)
+    plan.status = Plan.Status.APPROVED
+    plan.approved_by, plan.approved_at = actor, now
+    plan.decision_number, plan.decision_date = decision_number.strip(), decision_date
+    plan.save()
+    _finish(
+        case=case,
+        step=step,
+        actor=actor,
+        at=now,
+        details={"plan_version": plan.version, "decision_number": plan.decision_number},
+    )
+    deadlines_on_event(
+        case=case, event=Event.PLAN_APPROVED, at=now, key=f"v{plan.version}", due_on=plan.review_on
+    )
+    return plan
+
+
+@transaction.atomic
+def case_start_implementation(*, actor: User, case: Case) -> Case:
+    case, step = _begin(actor=actor, case=case, name="start_implementation")
+    return _finish(case=case, step=step, actor=actor)
+
+
+@transaction.atomic
+def case_record_review(*, actor: User, case: Case, **data: Any) -> Assessment:
+    """Record the review (Mẫu 06): ratings, the two Art. 30 conditions, the recommendation."""
+    case, step = _begin(actor=actor, case=case, name="record_review")
+    ratings = _ratings(data)
+    _required_bool(data, "no_remaining_risk", "child_stable")
+    recommendation = data.get("recommendation")
+    if recommendation not in Assessment.Recommendation.values:
+        raise ValidationError({"recommendation": _("Recommend closing or a new plan.")})
+    both = data["no_remaining_risk"] and data["child_stable"]
+    if recommendation == Assessment.Recommendation.CLOSE and not both:
+        raise ValidationError(
+            {
+                "recommendation": _(
+                    "Closing needs both Art. 30 conditions: no remaining risk of abuse and the "
+                    "child stable. Otherwise recommend a new plan."
+                )
+            }
+        )
+    if recommendation == Assessment.Recommendation.NEW_PLAN and both:
+        raise ValidationError(
+            {"recommendation": _("Both Art. 30 conditions hold: recommend closing.")}
+        )
+    at = _past_time("assessed_at", data.get("assessed_at"), case)
+    plan = case.plans.filter(status=Plan.Status.APPROVED).order_by("-version").first()
+    review = Assessment.objects.create(
+        case=case,
+        kind=Assessment.Kind.REVIEW,
+        assessor=actor,
+        assessed_at=at,
+        summary=data.get("summary", ""),
+        no_remaining_risk=data["no_remaining_risk"],
+        child_stable=data["child_stable"],
+        recommendation=recommendation,
+        **ratings,
+    )
+    _finish(case=case, step=step, actor=actor, at=at, details={"recommendation": recommendation})
+    if plan is not None:
+        deadlines_on_event(case=case, event=Event.REVIEW_RECORDED, at=at, key=f"v{plan.version}")
+    return review
+
+
+@transaction.atomic
+def case_close(*, actor: User, case: Case, reason: str = "") -> Case:
+    """The chairman closes the case when the latest review affirms both Art. 30 conditions."""
+    case, step = _begin(actor=actor, case=case, name="close")
+    review = _latest(case, Assessment.Kind.REVIEW)
+    if review is None or not (review.no_remaining_risk and review.child_stable):
+        raise StepNotAvailable(
+            _(
+                "The case can be closed only when the latest review affirms that no risk of "
+                "abuse remains and that the child is stable (Art. 30)."
+            )
+        )
+    now = timezone.now()
+    case.closed_at = now
+    _finish(case=case, step=step, actor=actor, at=now, reason=reason, extra_fields=["closed_at"])
+    deadlines_on_event(case=case, event=Event.CASE_FINISHED, at=now)
+    return case
+
+
+@transaction.atomic
+def case_mark_not_substantiated(*, actor: User, case: Case, reason: str) -> Case:
+    case, step = _begin(actor=actor, case=case, name="mark_not_substantiated")
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the report is not substantiated.")})
+    now = timezone.now()
+    case.closed_at = now
+    _finish(case=case, step=step, actor=actor, at=now, reason=reason, extra_fields=["closed_at"])
+    deadlines_on_event(case=case, event=Event.CASE_FINISHED, at=now)
+    return case
+
+
+@transaction.atomic
+def case_transfer(*, actor: User, case: Case, commune: AdministrativeUnit, reason: str) -> Case:
+    """Move the case to another commune: its scope moves with it; its history stays."""
+    case, step = _begin(actor=actor, case=case, name="transfer")
+    errors = {}
+    if commune is None or commune.level != AdministrativeUnit.Level.COMMUNE or commune.valid_to:
+        errors["commune"] = _("Choose a current commune.")
+    elif commune.pk == case.commune_id:
+        errors["commune"] = _("The case is already held by this commune.")
+    if not reason.strip():
+        errors["reason"] = _("Say why the case is transferred.")
+    if errors:
+        raise ValidationError(errors)
+    details = {"from_commune": case.commune.code, "to_commune": commune.code}
+    case.commune = commune
+    case.province = commune.province
+    _finish(
+        case=case,
+        step=step,
+        actor=actor,
+        reason=reason,
+        details=details,
+        extra_fields=["commune", "province"],
+    )
+    for user in recipients_for(case, ["cp_officer"]):
+        Notification.objects.create(recipient=user, kind=Notification.Kind.CASE_ASSIGNED, case=case)
+    return case
+
+
+@transaction.atomic
+def case_merge(*, actor: User, case: Case, into: Case, reason: str) -> Case:
+    """Merge a duplicate into the case it duplicates; the duplicate stays readable."""
+    case, step = _begin(actor=actor, case=case, name="merge")
+    errors = {}
+    if into is None or into.pk == case.pk:
+        errors["into"] = _("Choose another case.")
+    elif VIEW_CASE not in case_permissions(actor, into) or into.status not in OPEN_STATES:
+        errors["into"] = _("Choose an open case that you can see.")
+    if not reason.strip():
+        errors["reason"] = _("Say why this case is a duplicate.")
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    case.merged_into = into
+    case.closed_at = now
+    _finish(
+        case=case,
+        step=step,
+        actor=actor,
+        at=now,
+        reason=reason,
+        details={"into": into.number},
+        extra_fields=["merged_into", "closed_at"],
+    )
+    deadlines_on_event(case=case, event=Event.CASE_FINISHED, at=now)
+    return case
+
+
+STEP_SERVICES = {
+    "assess_initial": case_assess_initial,
+    "decide_emergency": case_decide_emergency,
+    "assess_specific": case_assess_specific,
+    "hold_needs_meeting": case_hold_needs_meeting,
+    "submit_plan": case_submit_plan,
+    "return_plan": case_return_plan,
+    "approve_plan": case_approve_plan,
+    "start_implementation": case_start_implementation,
+    "record_review": case_record_review,
+    "close": case_close,
+    "mark_not_substantiated": case_mark_not_substantiated,
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Notes and documents
+
+
+@transaction.atomic
+def case_note_add(*, actor: User, case: Case, text: str) -> CaseNote:
+    """Add a note; anyone who reads the whole file may annotate it."""
+    _require(actor, case, VIEW_CASE)
+    if not text.strip():
+        raise ValidationError({"text": _("The note is empty.")})
+    return CaseNote.objects.create(case=case, author=actor, text=text.strip())
+
+
+# Accepted documents: the type is decided from the file's first bytes, not from its name.
+DOCUMENT_TYPES = {
+    ".pdf": ("application/pdf", (b"%PDF-",)),
+    ".jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    ".png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    ".docx": (
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        (b"PK\x03\x04",),
+    ),
+}
+ACCEPTED_DOCUMENTS = gettext_lazy("PDF, JPEG, PNG or Word (.docx)")
+
+
+@transaction.atomic
+def case_document_add(
+    *, actor: User, case: Case, upload: UploadedFile, kind: str = "other", description: str = ""
+) -> CaseDocument:
+    """Store an uploaded document outside the web root and record its SHA-256."""
+    _require(actor, case, VIEW_CASE)
+    if kind not in CaseDocument.Kind.values:
+        raise ValidationError({"kind": _("Choose from the list.")})
+    limit = settings.DOCUMENT_MAX_BYTES
+    if upload.size is None or upload.size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    if upload.size > limit:
+        raise ValidationError(
+            {
+                "file": _("The file is %(size)s MB; the limit is %(limit)s MB.")
+                % {"size": round(upload.size / 1048576, 1), "limit": round(limit / 1048576, 1)}
+            }
+        )
+    name = (upload.name or "").rsplit("/", 1)[-1][:255]
+    extension = ("." + name.rsplit(".", 1)[-1].lower()) if "." in name else ""
+    accepted = DOCUMENT_TYPES.get(extension)
+    upload.seek(0)
+    head = upload.read(16)
+    if accepted is None or not any(head.startswith(magic) for magic in accepted[1]):
+        raise ValidationError(
+            {
+                "file": _("This type of file is not accepted: use %(types)s.")
+                % {"types": ACCEPTED_DOCUMENTS}
+            }
+        )
+    digest = hashlib.sha256()
+    upload.seek(0)
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    document = CaseDocument(
+        case=case,
+        kind=kind,
+        description=description[:255],
+        original_name=name,
+        content_type=accepted[0],
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        uploaded_by=actor,
+    )
+    document.file.save(document.public_id.hex, upload, save=False)
+    document.save()
+    return document
+
+
+# ---------------------------------------------------------------------------------------------
+# Shares (per-case access outside the commune's jurisdiction)
 
 
 def _permissions(codenames: Iterable[str]) -> list[Permission]:

@@ -25,6 +25,7 @@ PERMS = [
     "assess_case",
     "plan_case",
     "approve_plan",
+    "decide_emergency",
     "refer_case",
     "print_case",
     "transfer_case",
@@ -41,11 +42,16 @@ OFFICER = {
     "refer_case",
     "print_case",
     "transfer_case",
+}
+CHAIRMAN = {
+    "view_case",
+    "view_case_summary",
+    "approve_plan",
+    "decide_emergency",
+    "print_case",
     "close_case",
 }
-CHAIRMAN = {"view_case", "view_case_summary", "approve_plan", "print_case", "close_case"}
 SUPERVISOR = {"view_case", "view_case_summary", "print_case"}
-COMMUNE_KINDS = [k for k in Organisation.Kind if k not in ("hotline", "provincial_health")]
 
 organisation_st = st.tuples(
     st.sampled_from(list(Organisation.Kind)),

@@ -1,0 +1,233 @@
+"""
+The deadline engine. Rules are data (cases.DeadlineRule, seeded by a migration); workflow
+services report events here, and the engine starts, meets and waives each case's clocks.
+
+Events carry a key that tells repeats apart (plan versions, separation decisions). An event meets
+or waives the open clocks of its rules whose key equals the event's key or extends it
+("v2" meets "v2" and "v2-1").
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import Membership, Organisation, Role
+from cases.calendar import add_calendar_days, add_hours, add_working_days
+from cases.models import Case, CaseDeadline, DeadlineRule, Notification
+
+logger = logging.getLogger(__name__)
+
+
+class Event:
+    """The events that start, meet or waive clocks."""
+
+    CASE_RECEIVED = "case_received"
+    NO_EMERGENCY = "initial_assessed_no_emergency"
+    EMERGENCY_DECIDED = "emergency_decided"
+    SEPARATION_STARTED = "separation_started"
+    SEPARATION_ENDED = "separation_ended"
+    NEEDS_MEETING_HELD = "needs_meeting_held"
+    REPLAN_STARTED = "replan_started"
+    PLAN_SUBMITTED = "plan_submitted"
+    PLAN_RETURNED = "plan_returned"
+    PLAN_APPROVED = "plan_approved"
+    REVIEW_RECORDED = "review_recorded"
+    CASE_FINISHED = "case_finished"
+
+
+def due_at(
+    rule: DeadlineRule, start: datetime.datetime, due_on: datetime.date | None = None
+) -> datetime.datetime:
+    """Compute when a clock started at `start` under `rule` runs out."""
+    unit = DeadlineRule.Unit
+    if rule.unit == unit.HOURS:
+        return add_hours(start, rule.duration)
+    if rule.unit == unit.WORKING_DAYS:
+        return add_working_days(start, rule.duration)
+    if rule.unit == unit.CALENDAR_DAYS:
+        return add_calendar_days(start, rule.duration)
+    if rule.unit == unit.PLAN_DATE:
+        if due_on is None:
+            raise ValueError(f"Rule {rule.code} needs the date set in the plan.")
+        return timezone.make_aware(
+            datetime.datetime.combine(due_on, datetime.time.max), timezone.get_current_timezone()
+        )
+    raise ValueError(f"Unknown unit {rule.unit}")
+
+
+def _key_matches(key: str) -> Q:
+    return Q(key=key) | Q(key__startswith=f"{key}-")
+
+
+def deadlines_on_event(
+    *,
+    case: Case,
+    event: str,
+    at: datetime.datetime,
+    key: str = "",
+    start_key: str | None = None,
+    due_on: datetime.date | None = None,
+) -> None:
+    """Apply one workflow event to the case's clocks (call inside the service's transaction)."""
+    rules = list(DeadlineRule.objects.filter(is_active=True))
+    open_clocks = CaseDeadline.objects.filter(
+        case=case, met_at__isnull=True, waived_at__isnull=True
+    )
+    if event == Event.CASE_FINISHED:
+        open_clocks.update(waived_at=at)
+        return
+    for rule in rules:
+        if event in rule.waived_by:
+            open_clocks.filter(_key_matches(key), rule=rule).update(waived_at=at)
+        if event in rule.met_by:
+            open_clocks.filter(_key_matches(key), rule=rule).update(met_at=at)
+    for rule in rules:
+        if event not in rule.started_by:
+            continue
+        CaseDeadline.objects.get_or_create(
+            case=case,
+            rule=rule,
+            key=start_key if start_key is not None else key,
+            defaults={"starts_at": at, "due_at": due_at(rule, at, due_on)},
+        )
+
+
+def deadline_move(
+    *, case: Case, rule_code: str, key: str, due: datetime.datetime, note: str
+) -> None:
+    """Move an open clock's end (a separation extended on a competent authority's request)."""
+    CaseDeadline.objects.filter(
+        case=case, rule__code=rule_code, key=key, met_at__isnull=True, waived_at__isnull=True
+    ).update(due_at=due, note=note[:255])
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    """A clock as a person reads it: the rule, its citation, time left, met or not."""
+
+    deadline: CaseDeadline
+    state: str
+    label: str
+    seconds_left: int | None
+
+    @property
+    def rule(self) -> DeadlineRule:
+        return self.deadline.rule
+
+
+STATE_LABELS = {
+    "met": _("Met in time"),
+    "met_late": _("Met late"),
+    "overdue": _("Overdue"),
+    "open": _("Running"),
+    "waived": _("No longer needed"),
+}
+
+
+def deadline_view(deadline: CaseDeadline, now: datetime.datetime | None = None) -> DeadlineView:
+    now = now or timezone.now()
+    if deadline.waived_at is not None:
+        state, left = "waived", None
+    elif deadline.met_at is not None:
+        state = "met" if deadline.met_at <= deadline.due_at else "met_late"
+        left = None
+    else:
+        left = int((deadline.due_at - now).total_seconds())
+        state = "overdue" if left < 0 else "open"
+    return DeadlineView(
+        deadline=deadline, state=state, label=str(STATE_LABELS[state]), seconds_left=left
+    )
+
+
+def recipients_for(case: Case, roles: list[str]) -> list:
+    """Return the active users holding the given roles over the case's commune or province."""
+    query = Q()
+    commune_roles = [r for r in roles if r in (Role.CP_OFFICER, Role.CHAIRMAN)]
+    if commune_roles:
+        query |= Q(
+            role__in=commune_roles,
+            organisation__kind=Organisation.Kind.COMMUNE_COMMITTEE,
+            organisation__area_id=case.commune_id,
+        )
+    if Role.SUPERVISOR in roles:
+        query |= Q(
+            role=Role.SUPERVISOR,
+            organisation__kind=Organisation.Kind.PROVINCIAL_HEALTH,
+            organisation__area_id=case.province_id,
+        )
+    if not query:
+        return []
+    memberships = Membership.objects.filter(
+        query, is_active=True, organisation__is_active=True, user__is_active=True
+    ).select_related("user")
+    return list({m.user_id: m.user for m in memberships}.values())
+
+
+def _email_enabled() -> bool:
+    return settings.EMAIL_NOTIFICATIONS
+
+
+def deadlines_escalate(*, now: datetime.datetime | None = None) -> int:
+    """
+    Record each missed deadline once and notify the people its rule escalates to.
+
+    Safe to run twice at the same time: each clock is claimed by a conditional UPDATE that only
+    one run can win, so nothing is escalated twice.
+    """
+    now = now or timezone.now()
+    candidates = CaseDeadline.objects.filter(
+        met_at__isnull=True, waived_at__isnull=True, escalated_at__isnull=True, due_at__lt=now
+    ).values_list("pk", flat=True)
+    escalated = 0
+    for pk in list(candidates):
+        with transaction.atomic():
+            claimed = CaseDeadline.objects.filter(pk=pk, escalated_at__isnull=True).update(
+                escalated_at=now
+            )
+            if not claimed:
+                continue
+            deadline = CaseDeadline.objects.select_related("case", "rule").get(pk=pk)
+            users = recipients_for(deadline.case, deadline.rule.escalate_to)
+            for user in users:
+                try:
+                    with transaction.atomic():
+                        Notification.objects.create(
+                            recipient=user,
+                            kind=Notification.Kind.DEADLINE_MISSED,
+                            case=deadline.case,
+                            deadline=deadline,
+                        )
+                except IntegrityError:
+                    continue
+            if _email_enabled():
+                addresses = [u.email for u in users if u.email]
+                transaction.on_commit(lambda d=deadline, a=addresses: _send_escalation_email(d, a))
+            escalated += 1
+            # No personal data in logs: the case number and rule code only.
+            logger.info("Escalated %s on case %s", deadline.rule.code, deadline.case.number)
+    return escalated
+
+
+def _send_escalation_email(deadline: CaseDeadline, addresses: list[str]) -> None:
+    if not addresses:
+        return
+    # The message names the case number and the rule, never the child.
+    send_mail(
+        subject=f"[BVTE] Quá hạn / Overdue: {deadline.case.number}",
+        message=(
+            f"Hồ sơ {deadline.case.number}: {deadline.rule.name_vi} ({deadline.rule.citation}) "
+            f"đã quá hạn.\nCase {deadline.case.number}: {deadline.rule.name_en} is overdue."
+        ),
+        from_email=None,
+        recipient_list=addresses,
+        fail_silently=True,
+    )

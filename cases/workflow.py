@@ -1,0 +1,221 @@
+"""
+The Decree 56/2017/NĐ-CP workflow as one table: every step, the states it may be taken from, the
+state it leads to, the case permission it needs (which decides the role: the officer assesses and
+drafts, the chairman decides and approves), and what it requires.
+
+cases.services checks this table before every status change; nothing else assigns a status.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from cases.models import Case
+
+S = Case.Status
+
+OPEN_STATES = frozenset(
+    {
+        S.RECEIVED,
+        S.INITIAL_ASSESSED,
+        S.EMERGENCY_PROTECTION,
+        S.SPECIFIC_ASSESSED,
+        S.NEEDS_MEETING_HELD,
+        S.PLAN_DRAFTED,
+        S.PLAN_SUBMITTED,
+        S.PLAN_APPROVED,
+        S.IN_IMPLEMENTATION,
+        S.UNDER_REVIEW,
+    }
+)
+FINAL_STATES = frozenset({S.CLOSED, S.NOT_SUBSTANTIATED, S.MERGED})
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    label: Promise
+    sources: frozenset[str]
+    target: str | None  # None: the case keeps its state (e.g. a transfer, an extension)
+    permission: str
+    requires: Promise
+    form: str = ""  # the Decree 56 form the step produces, if any
+
+
+STEPS: dict[str, Step] = {
+    step.name: step
+    for step in [
+        Step(
+            "assess_initial",
+            _("Initial risk assessment"),
+            frozenset({S.RECEIVED}),
+            S.INITIAL_ASSESSED,
+            "assess_case",
+            _("Every factor rated High, Medium or Low, and whether emergency measures are needed."),
+            "Mẫu 02",
+        ),
+        Step(
+            "decide_emergency",
+            _("Emergency protection or temporary separation"),
+            frozenset({S.RECEIVED, S.INITIAL_ASSESSED, S.EMERGENCY_PROTECTION}),
+            S.EMERGENCY_PROTECTION,
+            "decide_emergency",
+            _(
+                "The chairman's decision number and the measures; for a separation the parent "
+                "or carer, the ground, the safe place, the alternative care and an end at most "
+                "15 days away."
+            ),
+            "Mẫu 07",
+        ),
+        Step(
+            "extend_separation",
+            _("Extend the separation"),
+            frozenset(
+                {
+                    S.EMERGENCY_PROTECTION,
+                    S.INITIAL_ASSESSED,
+                    S.SPECIFIC_ASSESSED,
+                    S.NEEDS_MEETING_HELD,
+                    S.PLAN_DRAFTED,
+                    S.PLAN_SUBMITTED,
+                }
+            ),
+            None,
+            "decide_emergency",
+            _(
+                "A running separation, a reason and the new end; beyond 15 days in all, the "
+                "competent authority's request."
+            ),
+        ),
+        Step(
+            "end_separation",
+            _("End or revoke the separation"),
+            OPEN_STATES,
+            None,
+            "decide_emergency",
+            _("A running separation and the reason (e.g. the carer is assessed safe, Mẫu 03)."),
+        ),
+        Step(
+            "assess_specific",
+            _("Specific risk assessment"),
+            frozenset({S.INITIAL_ASSESSED, S.EMERGENCY_PROTECTION}),
+            S.SPECIFIC_ASSESSED,
+            "assess_case",
+            _("Every factor rated, and the content of Art. 27(1) a–h."),
+            "Mẫu 03",
+        ),
+        Step(
+            "hold_needs_meeting",
+            _("Needs meeting"),
+            frozenset({S.SPECIFIC_ASSESSED}),
+            S.NEEDS_MEETING_HELD,
+            "assess_case",
+            _("When it was held, who chaired, who attended, and the minutes."),
+        ),
+        Step(
+            "draft_plan",
+            _("Draft the plan"),
+            frozenset({S.NEEDS_MEETING_HELD, S.PLAN_DRAFTED, S.UNDER_REVIEW, S.IN_IMPLEMENTATION}),
+            S.PLAN_DRAFTED,
+            "plan_case",
+            _(
+                "Objectives, a review date and at least one activity with its measure, who is "
+                "responsible and its dates. After a review, only when the review calls for a "
+                "new plan."
+            ),
+            "Mẫu 04",
+        ),
+        Step(
+            "submit_plan",
+            _("Submit the plan to the chairman"),
+            frozenset({S.PLAN_DRAFTED}),
+            S.PLAN_SUBMITTED,
+            "plan_case",
+            _("A drafted plan."),
+        ),
+        Step(
+            "return_plan",
+            _("Return the plan for changes"),
+            frozenset({S.PLAN_SUBMITTED}),
+            S.PLAN_DRAFTED,
+            "approve_plan",
+            _("The reason."),
+        ),
+        Step(
+            "approve_plan",
+            _("Approve the plan"),
+            frozenset({S.PLAN_SUBMITTED}),
+            S.PLAN_APPROVED,
+            "approve_plan",
+            _("The decision number and date."),
+            "Mẫu 05",
+        ),
+        Step(
+            "start_implementation",
+            _("Start implementation"),
+            frozenset({S.PLAN_APPROVED}),
+            S.IN_IMPLEMENTATION,
+            "plan_case",
+            _("An approved plan."),
+        ),
+        Step(
+            "record_review",
+            _("Review"),
+            frozenset({S.IN_IMPLEMENTATION}),
+            S.UNDER_REVIEW,
+            "assess_case",
+            _(
+                "Every factor rated, whether any risk of abuse remains, whether the child is "
+                "stable, and the recommendation."
+            ),
+            "Mẫu 06",
+        ),
+        Step(
+            "close",
+            _("Close the case"),
+            frozenset({S.UNDER_REVIEW}),
+            S.CLOSED,
+            "close_case",
+            _(
+                "The latest review affirms both Art. 30 conditions: no remaining risk of abuse "
+                "and the child is stable."
+            ),
+        ),
+        Step(
+            "mark_not_substantiated",
+            _("Not substantiated"),
+            frozenset({S.RECEIVED, S.INITIAL_ASSESSED}),
+            S.NOT_SUBSTANTIATED,
+            "assess_case",
+            _("The reason."),
+        ),
+        Step(
+            "transfer",
+            _("Transfer to another commune"),
+            OPEN_STATES,
+            None,
+            "transfer_case",
+            _("Another commune and the reason."),
+        ),
+        Step(
+            "merge",
+            _("Merge as duplicate"),
+            OPEN_STATES,
+            S.MERGED,
+            "change_case",
+            _("The case it duplicates (one you can see, still open) and the reason."),
+        ),
+    ]
+}
+
+
+def steps_available(*, case: Case, permissions: set[str]) -> list[Step]:
+    """Return the steps the case's state allows and the given permissions cover."""
+    return [
+        step
+        for step in STEPS.values()
+        if case.status in step.sources and step.permission in permissions
+    ]
