@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
-from accounts.models import User
-from cases.access import cases_visible_to
-from cases.models import Case
+from accounts.models import AdministrativeUnit, User
+from cases.access import VIEW_CASE, cases_visible_to, jurisdiction_of
+from cases.models import Case, CaseDeadline, Notification
+from cases.workflow import OPEN_STATES
 
 
 def case_list_for(*, user: User) -> QuerySet[Case]:
@@ -21,5 +25,84 @@ def case_get_for(*, user: User, public_id: uuid.UUID | str) -> Case:
     """Return one case the user may see, or raise Http404 (same answer as a missing case)."""
     try:
         return case_list_for(user=user).get(public_id=public_id)
-    except (Case.DoesNotExist, ValueError, TypeError):
+    except (Case.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
+
+
+def _cases_held_with(user: User, permission: str) -> QuerySet[Case]:
+    """Return the cases the user holds by jurisdiction with `permission` (not by shares)."""
+    jurisdiction = jurisdiction_of(user)
+    communes = [pk for pk, perms in jurisdiction.communes.items() if permission in perms]
+    provinces = [pk for pk, perms in jurisdiction.provinces.items() if permission in perms]
+    if not communes and not provinces:
+        return Case.objects.none()
+    return Case.objects.filter(Q(commune_id__in=communes) | Q(province_id__in=provinces))
+
+
+def deadlines_due_for(*, user: User) -> QuerySet[CaseDeadline]:
+    """Return the open clocks on the cases the user works, most urgent (earliest due) first."""
+    cases = _cases_held_with(user, "change_case").filter(status__in=OPEN_STATES)
+    return (
+        CaseDeadline.objects.filter(
+            case__in=cases, met_at__isnull=True, waived_at__isnull=True
+        )
+        .select_related("rule", "case__child", "case__commune")
+        .order_by("due_at", "id")
+    )
+
+
+def plans_awaiting_approval_for(*, user: User) -> QuerySet[Case]:
+    """Return the cases waiting for the chairman: a plan submitted, or a review to decide."""
+    cases = _cases_held_with(user, "approve_plan")
+    return (
+        cases.filter(status__in=[Case.Status.PLAN_SUBMITTED, Case.Status.UNDER_REVIEW])
+        .select_related("child", "commune")
+        .order_by("updated_at")
+    )
+
+
+@dataclass(frozen=True)
+class CommuneOverdue:
+    commune: AdministrativeUnit
+    open_cases: int
+    overdue: int
+
+
+def overdue_by_commune_for(*, user: User) -> list[CommuneOverdue]:
+    """For a supervisor: each commune of their province with its open and overdue counts."""
+    jurisdiction = jurisdiction_of(user)
+    provinces = [pk for pk, perms in jurisdiction.provinces.items() if VIEW_CASE in perms]
+    if not provinces:
+        return []
+    now = timezone.now()
+    rows = (
+        Case.objects.filter(province_id__in=provinces, status__in=OPEN_STATES)
+        .values("commune_id")
+        .annotate(
+            open_cases=Count("id", distinct=True),
+            overdue=Count(
+                "deadlines",
+                filter=Q(
+                    deadlines__met_at__isnull=True,
+                    deadlines__waived_at__isnull=True,
+                    deadlines__due_at__lt=now,
+                ),
+            ),
+        )
+    )
+    communes = AdministrativeUnit.objects.in_bulk([row["commune_id"] for row in rows])
+    result = [
+        CommuneOverdue(communes[row["commune_id"]], row["open_cases"], row["overdue"])
+        for row in rows
+    ]
+    return sorted(result, key=lambda r: (-r.overdue, -r.open_cases, r.commune.name))
+
+
+def notifications_for(*, user: User) -> QuerySet[Notification]:
+    """Return the user's notifications about cases they can still see, newest first."""
+    visible = cases_visible_to(user).values("pk")
+    return (
+        Notification.objects.filter(recipient=user)
+        .filter(Q(case__isnull=True) | Q(case__in=visible))
+        .select_related("case", "deadline__rule")
+    )
