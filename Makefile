@@ -23,6 +23,7 @@ run: $(VENV)/.installed-run
 	DEBUG=true $(BIN)/python manage.py migrate --noinput
 	DEBUG=true $(BIN)/python manage.py load_admin_units
 	DEBUG=true $(BIN)/python manage.py seed_demo
+	DEBUG=true $(BIN)/python manage.py escalate_deadlines
 	@echo "Serving http://$(HOST):$(PORT)/ (Ctrl-C stops)"
 	DEBUG=true $(BIN)/python manage.py runserver $(HOST):$(PORT)
 

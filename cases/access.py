@@ -61,11 +61,17 @@ JURISDICTION_PERMISSIONS: dict[str, frozenset[str]] = {
             "refer_case",
             "print_case",
             "transfer_case",
-            "close_case",
         }
     ),
     Role.CHAIRMAN: frozenset(
-        {VIEW_CASE, VIEW_CASE_SUMMARY, "approve_plan", "print_case", "close_case"}
+        {
+            VIEW_CASE,
+            VIEW_CASE_SUMMARY,
+            "approve_plan",
+            "decide_emergency",
+            "print_case",
+            "close_case",
+        }
     ),
     Role.SUPERVISOR: frozenset({VIEW_CASE, VIEW_CASE_SUMMARY, "print_case"}),
 }

@@ -1,8 +1,12 @@
-"""Demo data: one real province, three of its real communes, a user per role, a few cases."""
+"""
+Demo data: one real province, three of its real communes, a user per role, and cases at every
+stage of the Decree 56 process (some overdue), so `make run` shows a real day.
+"""
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -12,8 +16,8 @@ from django.utils import timezone
 from accounts.admin_units import load_admin_units, province_code
 from accounts.models import AdministrativeUnit, Organisation, Role, User
 from accounts.services import membership_grant, organisation_group
-from cases.models import Case
-from cases.services import case_create, case_share_grant
+from cases import services
+from cases.models import Case, Child, EmergencyDecision, FamilyMember, Measure
 
 DEMO_PROVINCE_CODE = province_code(44)  # Tỉnh Quảng Trị
 
@@ -31,14 +35,27 @@ DEMO_USERS = [
     ("auditor", "Đặng Văn Khoa", Role.AUDITOR, "provincial_health"),
 ]
 
-# child's name, organisation key of the commune holding the case, days since receipt
-DEMO_CASES = [
-    ("Nguyễn Văn An", "commune1", 1),
-    ("Trần Thị Bình", "commune1", 3),
-    ("Lê Minh Châu", "commune1", 9),
-    ("Phạm Thu Dung", "commune2", 2),
-    ("Hoàng Gia Huy", "commune2", 6),
-]
+RATINGS_HIGH = {
+    "harm_severity": "high",
+    "abuser_access": "high",
+    "care_obstacles": "medium",
+    "self_protection": "high",
+    "recovery": "medium",
+}
+RATINGS_MEDIUM = {
+    "harm_severity": "medium",
+    "abuser_access": "medium",
+    "care_obstacles": "medium",
+    "self_protection": "medium",
+    "recovery": "low",
+}
+RATINGS_LOW = {
+    "harm_severity": "low",
+    "abuser_access": "low",
+    "care_obstacles": "low",
+    "self_protection": "low",
+    "recovery": "low",
+}
 
 
 @dataclass
@@ -49,9 +66,192 @@ class DemoResult:
     cases_created: int
 
 
+@dataclass
+class Demo:
+    now: datetime.datetime
+    officer: User
+    chairman: User
+    officer2: User
+    organisations: dict[str, Organisation]
+
+    def ago(self, **delta: float) -> datetime.datetime:
+        return self.now - datetime.timedelta(**delta)
+
+
 def _organisation(kind: str, name: str, area: AdministrativeUnit | None) -> Organisation:
     organisation, _created = Organisation.objects.get_or_create(kind=kind, name=name, area=area)
     return organisation
+
+
+def _specific(demo: Demo, case: Case, at: datetime.datetime) -> None:
+    services.case_assess_specific(
+        actor=demo.officer,
+        case=case,
+        assessed_at=at,
+        physical_emotional_state="Trẻ có vết bầm ở tay, sợ hãi khi nhắc đến người cha dượng.",
+        family_capacity="Mẹ đi làm xa, bà ngoại chăm sóc nhưng sức khỏe yếu.",
+        needs="Khám sức khỏe, tư vấn tâm lý, hỗ trợ học tập.",
+        child_views="Trẻ muốn ở với bà ngoại.",
+        **RATINGS_MEDIUM,
+    )
+
+
+def _meeting(demo: Demo, case: Case, at: datetime.datetime) -> None:
+    services.case_hold_needs_meeting(
+        actor=demo.officer,
+        case=case,
+        held_at=at,
+        chaired_by="Lê Văn Hùng, Chủ tịch UBND",
+        attendees="Cán bộ BVTE, Trạm Y tế, Công an xã, Trường Tiểu học, bà ngoại của trẻ",
+        minutes="Thống nhất các biện pháp hỗ trợ y tế, tâm lý và giáo dục.",
+    )
+
+
+def _plan(demo: Demo, case: Case) -> None:
+    today = timezone.localdate()
+    services.case_draft_plan(
+        actor=demo.officer,
+        case=case,
+        objectives="Bảo đảm an toàn cho trẻ; phục hồi sức khỏe và tâm lý; trẻ tiếp tục đi học.",
+        monitoring="Cán bộ BVTE thăm gia đình hằng tuần.",
+        review_on=today + datetime.timedelta(days=10),
+        activities=[
+            {
+                "measure": Measure.I_MEDICAL,
+                "description": "Khám sức khỏe và tư vấn tâm lý cho trẻ",
+                "organisation": demo.organisations["health"],
+                "starts_on": today,
+                "ends_on": today + datetime.timedelta(days=30),
+                "cost": 500000,
+            },
+            {
+                "measure": Measure.S_EDUCATION,
+                "description": "Hỗ trợ học tập, miễn học phí học kỳ này",
+                "organisation": demo.organisations["school"],
+                "starts_on": today,
+                "ends_on": today + datetime.timedelta(days=90),
+            },
+        ],
+    )
+
+
+def _no_emergency(demo: Demo, case: Case, at: datetime.datetime) -> None:
+    services.case_assess_initial(
+        actor=demo.officer,
+        case=case,
+        assessed_at=at,
+        emergency_required=False,
+        safety_measures="Trẻ ở với bà ngoại.",
+        **RATINGS_MEDIUM,
+    )
+
+
+def _stage_received_now(demo: Demo, case: Case) -> None:
+    """Received an hour ago: the 12-hour clock is running."""
+
+
+def _stage_emergency_overdue(demo: Demo, case: Case) -> None:
+    """Received three days ago and assessed as an emergency; no decision yet: overdue."""
+    services.case_assess_initial(
+        actor=demo.officer,
+        case=case,
+        assessed_at=demo.ago(days=3, hours=-2),
+        emergency_required=True,
+        safety_measures="Đề nghị Công an xã can thiệp.",
+        **RATINGS_HIGH,
+    )
+
+
+def _stage_plan_overdue(demo: Demo, case: Case) -> None:
+    """Needs meeting twelve days ago and no plan: the 5-working-day clock has run out."""
+    _no_emergency(demo, case, demo.ago(days=14))
+    _specific(demo, case, demo.ago(days=13))
+    _meeting(demo, case, demo.ago(days=12))
+
+
+def _stage_separation(demo: Demo, case: Case) -> None:
+    """Separated from the step-father within 12 hours; the separation is running."""
+    decided = demo.ago(days=6, hours=-6)
+    services.case_decide_emergency(
+        actor=demo.chairman,
+        case=case,
+        kind=EmergencyDecision.Kind.SEPARATION,
+        decision_number="12/QĐ-UBND",
+        decided_at=decided,
+        measures="Tạm thời cách ly trẻ khỏi cha dượng; đưa trẻ về ở với bà ngoại.",
+        separated_from="Cha dượng",
+        ground=EmergencyDecision.Ground.CARER_ABUSE,
+        safe_place="Nhà bà ngoại, thôn 3",
+        alternative_care="Bà ngoại chăm sóc",
+        starts_at=decided,
+        ends_at=decided + datetime.timedelta(days=10),
+    )
+
+
+def _stage_plan_submitted(demo: Demo, case: Case) -> None:
+    _no_emergency(demo, case, demo.ago(days=20, hours=-2))
+    _specific(demo, case, demo.ago(days=18))
+    _meeting(demo, case, demo.ago(days=4))
+    _plan(demo, case)
+    services.case_submit_plan(actor=demo.officer, case=case)
+
+
+def _stage_in_implementation(demo: Demo, case: Case) -> None:
+    _stage_plan_submitted(demo, case)
+    services.case_approve_plan(
+        actor=demo.chairman,
+        case=case,
+        decision_number="25/QĐ-UBND",
+        decision_date=timezone.localdate(),
+    )
+    services.case_start_implementation(actor=demo.officer, case=case)
+
+
+def _stage_closed(demo: Demo, case: Case) -> None:
+    _stage_in_implementation(demo, case)
+    services.case_record_review(
+        actor=demo.officer,
+        case=case,
+        no_remaining_risk=True,
+        child_stable=True,
+        recommendation="close",
+        summary="Trẻ ổn định, đã đi học lại, không còn nguy cơ.",
+        **RATINGS_LOW,
+    )
+    services.case_close(actor=demo.chairman, case=case, reason="Đủ điều kiện kết thúc (Điều 30).")
+
+
+def _stage_not_substantiated(demo: Demo, case: Case) -> None:
+    services.case_mark_not_substantiated(
+        actor=demo.officer2, case=case, reason="Xác minh không có dấu hiệu xâm hại."
+    )
+
+
+def _stage_initial_other(demo: Demo, case: Case) -> None:
+    services.case_assess_initial(
+        actor=demo.officer2,
+        case=case,
+        assessed_at=demo.ago(days=1),
+        emergency_required=False,
+        **RATINGS_MEDIUM,
+    )
+
+
+# child's name, sex, age, commune key, received (hours ago), forms of abuse, stage
+DEMO_CASES: list[tuple[str, str, int, str, float, list[str], Callable[[Demo, Case], None]]] = [
+    ("Nguyễn Văn An", "male", 9, "commune1", 1, ["violence"], _stage_received_now),
+    ("Trần Thị Bình", "female", 13, "commune1", 72, ["sexual_abuse"], _stage_emergency_overdue),
+    ("Lê Minh Châu", "female", 11, "commune1", 15 * 24, ["neglect"], _stage_plan_overdue),
+    ("Phạm Gia Huy", "male", 7, "commune1", 6 * 24, ["violence"], _stage_separation),
+    ("Võ Thị Diễm", "female", 15, "commune1", 20 * 24, ["exploitation"], _stage_plan_submitted),
+    ("Đặng Quốc Khánh", "male", 12, "commune1", 20 * 24, ["violence"], _stage_in_implementation),
+    ("Bùi Thu Hà", "female", 10, "commune1", 21 * 24, ["neglect"], _stage_closed),
+    ("Phạm Thu Dung", "female", 8, "commune2", 2 * 24, ["abandonment"], _stage_initial_other),
+    ("Hoàng Gia Huy", "male", 14, "commune2", 5 * 24, ["other"], _stage_not_substantiated),
+]
+
+
+HOTLINE_FOLLOWS = {"Nguyễn Văn An", "Trần Thị Bình"}
 
 
 @transaction.atomic
@@ -85,6 +285,7 @@ def seed_demo() -> DemoResult:
             kinds.COMMUNE_COMMITTEE, f"Ủy ban nhân dân {commune.name}", commune
         )
 
+    users = {}
     for username, full_name, role, key in DEMO_USERS:
         user, _created = User.objects.get_or_create(
             username=username, defaults={"full_name": full_name}
@@ -92,6 +293,7 @@ def seed_demo() -> DemoResult:
         user.set_password(settings.DEMO_PASSWORD)
         user.save(update_fields=["password"])
         membership_grant(user=user, organisation=organisations[key], role=role)
+        users[username] = user
     admin, _created = User.objects.get_or_create(
         username="admin",
         defaults={"full_name": "Quản trị hệ thống", "is_staff": True, "is_superuser": True},
@@ -99,27 +301,49 @@ def seed_demo() -> DemoResult:
     admin.set_password(settings.DEMO_PASSWORD)
     admin.save(update_fields=["password"])
 
-    now = timezone.now()
+    demo = Demo(
+        now=timezone.now(),
+        officer=users["officer"],
+        chairman=users["chairman"],
+        officer2=users["officer2"],
+        organisations=organisations,
+    )
+    hotline_group = organisation_group(
+        organisation=organisations["hotline"], role=Role.HOTLINE_OPERATOR
+    )
     created = 0
-    for child_name, key, days_ago in DEMO_CASES:
+    for name, sex, age, key, hours_ago, forms, stage in DEMO_CASES:
         commune = organisations[key].area
-        if Case.objects.filter(commune=commune, child__full_name=child_name).exists():
+        if Case.objects.filter(commune=commune, child__full_name=name).exists():
             continue
-        case = case_create(
-            commune=commune,
-            child_name=child_name,
-            received_at=now - datetime.timedelta(days=days_ago),
+        child = Child.objects.create(
+            full_name=name, sex=sex, estimated_age=age, residence_commune=commune
         )
+        FamilyMember.objects.create(
+            child=child, full_name="Nguyễn Thị Hoa", relation="mother", age=38, is_caregiver=True
+        )
+        case = services.case_create(
+            commune=commune,
+            child=child,
+            received_at=demo.ago(hours=hours_ago),
+            source=Case.Source.HOTLINE if key == "commune1" else Case.Source.COMMUNE,
+            channel=Case.Channel.PHONE,
+            target_group=Case.TargetGroup.ABUSED,
+            abuse_forms=forms,
+            abuse_settings=["family"],
+            protection_level=Case.ProtectionLevel.INTERVENTION,
+            incident_commune=commune,
+            child_condition="Trẻ hoảng sợ, có dấu hiệu bị tổn thương.",
+        )
+        stage(demo, case)
         created += 1
-        if child_name == DEMO_CASES[0][0]:
-            # The hotline opened this one and follows it (a share, not jurisdiction).
-            case_share_grant(
+        if name in HOTLINE_FOLLOWS:
+            # The hotline opened these and follows them (a share, not jurisdiction).
+            services.case_share_grant(
                 case=case,
                 permissions=["view_case", "view_case_summary"],
                 reason="Opened by hotline 111 (demo)",
-                group=organisation_group(
-                    organisation=organisations["hotline"], role=Role.HOTLINE_OPERATOR
-                ),
+                group=hotline_group,
             )
     usernames = [u[0] for u in DEMO_USERS] + ["admin"]
     return DemoResult(

@@ -53,15 +53,23 @@ CHAIRMAN = {
 }
 SUPERVISOR = {"view_case", "view_case_summary", "print_case"}
 
+# Weighted towards the combinations that carry jurisdiction, so every example exercises the
+# rule rather than mostly empty worlds; every kind, role and inactive flag still occurs.
+JURISDICTION_KINDS = ["commune_committee"] * 4 + ["provincial_health"] * 2
+JURISDICTION_ROLES = ["cp_officer", "chairman", "supervisor"] * 3
+mostly_true = st.sampled_from([True, True, True, False])
 organisation_st = st.tuples(
-    st.sampled_from(list(Organisation.Kind)),
+    st.sampled_from(JURISDICTION_KINDS + list(Organisation.Kind)),
     st.integers(0, 2),  # which commune (or that commune's province) is the area
-    st.booleans(),  # organisation active
+    mostly_true,  # organisation active
 )
 user_st = st.tuples(
-    st.booleans(),  # user active
+    mostly_true,  # user active
     st.booleans(),  # superuser
-    st.lists(st.tuples(st.integers(0, 5), st.sampled_from(list(Role)), st.booleans()), max_size=3),
+    st.lists(
+        st.tuples(st.integers(0, 5), st.sampled_from(JURISDICTION_ROLES + list(Role)), mostly_true),
+        max_size=3,
+    ),
 )
 share_st = st.tuples(
     st.integers(0, 4),  # case
@@ -101,7 +109,7 @@ def oracle(
 
 
 class AccessRuleProperty(TestCase):
-    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(
         organisations=st.lists(organisation_st, min_size=1, max_size=6),
         users=st.lists(user_st, min_size=1, max_size=4),

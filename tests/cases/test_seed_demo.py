@@ -65,11 +65,34 @@ def test_the_demo_shows_the_access_rule(db, debug_on):
     users = {u.username: u for u in User.objects.all()}
     officer_cases = set(cases_visible_to(users["officer"]))
     officer2_cases = set(cases_visible_to(users["officer2"]))
-    assert len(officer_cases) == 3
+    assert len(officer_cases) == 7
     assert len(officer2_cases) == 2
     assert not officer_cases & officer2_cases
-    assert len(cases_visible_to(users["supervisor"])) == 5
-    assert len(cases_visible_to(users["hotline"])) == 1
+    assert len(cases_visible_to(users["supervisor"])) == 9
+    assert len(cases_visible_to(users["hotline"])) == 2
     for name in ("collaborator", "school", "auditor", "admin"):
         assert not cases_visible_to(users[name]).exists()
     assert users["admin"].check_password("demo-111-Vietnam")
+
+
+def test_the_demo_has_cases_at_every_stage_and_some_overdue(db, debug_on):
+    from django.utils import timezone
+
+    from cases.models import CaseDeadline
+
+    call_command("seed_demo", stdout=StringIO())
+    statuses = set(Case.objects.values_list("status", flat=True))
+    assert {
+        "received",
+        "initial_assessed",
+        "emergency_protection",
+        "needs_meeting_held",
+        "plan_submitted",
+        "in_implementation",
+        "closed",
+        "not_substantiated",
+    } <= statuses
+    overdue = CaseDeadline.objects.filter(
+        met_at__isnull=True, waived_at__isnull=True, due_at__lt=timezone.now()
+    )
+    assert set(overdue.values_list("rule__code", flat=True)) >= {"emergency_12h", "plan_draft_5wd"}
