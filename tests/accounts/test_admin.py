@@ -45,3 +45,16 @@ def test_deleting_a_membership_in_the_admin_leaves_the_group(world, client_for):
     )
     assert response.status_code == 302
     assert not world.officer.groups.exists()
+
+
+def test_the_admin_manages_deadline_rules_but_cannot_delete_them(world, client_for):
+    from cases.models import DeadlineRule
+
+    rule = DeadlineRule.objects.get(code="emergency_12h")
+    client = client_for("admin")
+    assert client.get(reverse("admin:cases_deadlinerule_changelist")).status_code == 200
+    assert client.get(reverse("admin:cases_deadlinerule_delete", args=[rule.pk])).status_code in (
+        302,
+        403,
+    )
+    assert DeadlineRule.objects.filter(pk=rule.pk).exists()
