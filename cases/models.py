@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import AdministrativeUnit, Organisation
+from cases.names import name_key
 
 
 class Sex(models.TextChoices):
@@ -49,6 +50,8 @@ class SpecialCircumstance(models.TextChoices):
 class Child(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
+    # The name without diacritics or case (cases.names.name_key), for duplicate suggestions.
+    name_key = models.CharField(max_length=200, blank=True, db_index=True, editable=False)
     other_names = models.CharField(_("other names"), max_length=200, blank=True)
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
@@ -81,6 +84,14 @@ class Child(models.Model):
 
     def __str__(self) -> str:
         return self.full_name or str(_("(name unknown)"))
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # A derived column kept in step with the name; no business logic here.
+        self.name_key = name_key(self.full_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "full_name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_key"}
+        super().save(*args, **kwargs)
 
     @property
     def age(self) -> int | None:
@@ -854,6 +865,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         DEADLINE_MISSED = "deadline_missed", _("Deadline missed")
         CASE_ASSIGNED = "case_assigned", _("New case for your commune")
+        INTAKE_RECEIVED = "intake_received", _("New report in your intake inbox")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

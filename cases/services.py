@@ -46,6 +46,7 @@ from cases.models import (
     SeparationExtension,
     SpecialCircumstance,
 )
+from cases.names import name_key
 from cases.workflow import OPEN_STATES, STEPS, Step
 
 SEPARATION_MAX_DAYS = 15  # Art. 32(3)
@@ -290,6 +291,8 @@ def case_update_child(
     if unknown:
         raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
     cleaned = _clean_child(changes)
+    if "full_name" in cleaned:
+        cleaned["name_key"] = name_key(cleaned["full_name"])
     updated = Case.objects.filter(pk=case.pk, version=expected_version).update(
         version=F("version") + 1, updated_at=timezone.now()
     )

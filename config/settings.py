@@ -219,6 +219,10 @@ EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", True)
 DEFAULT_FROM_EMAIL = envstr("DEFAULT_FROM_EMAIL", "bvte-noreply@localhost")
 EMAIL_NOTIFICATIONS = bool(EMAIL_HOST)
 
+# The call-centre webhook (hotline.telephony): the shared secret and how old a signature may be.
+TELEPHONY_WEBHOOK_SECRET = envstr("TELEPHONY_WEBHOOK_SECRET", "")
+TELEPHONY_WEBHOOK_WINDOW_SECONDS = envint("TELEPHONY_WEBHOOK_WINDOW_SECONDS", 300)
+
 # Uploaded documents: what the case file accepts.
 DOCUMENT_MAX_BYTES = envint("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 

@@ -1,0 +1,149 @@
+"""Permission-filtered reads of calls and reports, and the duplicate suggestions."""
+
+from __future__ import annotations
+
+import datetime
+import uuid
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.db.models import Case as SqlCase
+from django.db.models import IntegerField, Q, QuerySet, Value, When
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from cases.access import cases_visible_to
+from cases.models import Case
+from cases.workflow import OPEN_STATES
+from hotline.models import Call, CollaboratorReport, IntakeStatus, Urgency
+from hotline.services import (
+    collaborator_communes_of,
+    hotline_organisations_of,
+    officer_communes_of,
+)
+
+RECENT = datetime.timedelta(days=90)
+URGENCY_ORDER = SqlCase(
+    When(urgency=Urgency.EMERGENCY, then=Value(0)),
+    When(urgency=Urgency.HIGH, then=Value(1)),
+    When(urgency=Urgency.NORMAL, then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
+
+
+def calls_visible_to(*, user: User) -> QuerySet[Call]:
+    """The national hotline's operators see its calls; nobody else does."""
+    if not hotline_organisations_of(user):
+        return Call.objects.none()
+    return Call.objects.select_related("incident_commune", "residence_commune", "case", "operator")
+
+
+def call_get_for(*, user: User, public_id: uuid.UUID | str) -> Call:
+    try:
+        return calls_visible_to(user=user).get(public_id=public_id)
+    except (Call.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+
+
+def call_inbox_for(*, user: User) -> QuerySet[Call]:
+    """Report calls awaiting triage, most urgent and oldest first."""
+    return (
+        calls_visible_to(user=user)
+        .filter(status=IntakeStatus.RECEIVED, call_type=Call.CallType.REPORT)
+        .annotate(urgency_rank=URGENCY_ORDER)
+        .order_by("urgency_rank", "started_at")
+    )
+
+
+def reports_visible_to(*, user: User) -> QuerySet[CollaboratorReport]:
+    """A collaborator sees their own reports; a commune officer the reports of the commune."""
+    if not user.is_authenticated or not user.is_active:
+        return CollaboratorReport.objects.none()
+    condition = Q(pk__in=[])
+    if collaborator_communes_of(user):
+        condition |= Q(collaborator=user)
+    communes = officer_communes_of(user)
+    if communes:
+        condition |= Q(commune__in=communes)
+    return CollaboratorReport.objects.filter(condition).select_related(
+        "commune", "collaborator", "case"
+    )
+
+
+def report_get_for(*, user: User, public_id: uuid.UUID | str) -> CollaboratorReport:
+    try:
+        return reports_visible_to(user=user).get(public_id=public_id)
+    except (CollaboratorReport.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+
+
+def report_inbox_for(*, user: User) -> QuerySet[CollaboratorReport]:
+    """Reports of the officer's communes awaiting triage, most urgent and oldest first."""
+    communes = officer_communes_of(user)
+    return (
+        CollaboratorReport.objects.filter(commune__in=communes, status=IntakeStatus.RECEIVED)
+        .select_related("commune", "collaborator")
+        .annotate(urgency_rank=URGENCY_ORDER)
+        .order_by("urgency_rank", "created_at")
+    )
+
+
+@dataclass
+class Suggestion:
+    """Something that may be the same child or the same caller, and why it was suggested."""
+
+    kind: str  # "call", "report", "case"
+    obj: Call | CollaboratorReport | Case
+    reasons: set[str] = field(default_factory=set)
+
+    @property
+    def reason_list(self) -> list[str]:
+        return sorted(self.reasons)
+
+
+def intake_suggestions_for(
+    *, user: User, item: Call | CollaboratorReport, limit: int = 10
+) -> list[Suggestion]:
+    """
+    Recent calls, reports and open cases that share the caller's number, the child's name
+    (without diacritics or case) or the commune with `item`.
+
+    Hotline operators are the national receiving body (Decree 56 Art. 22): they are shown open
+    cases anywhere, by number, commune and date only, so they can link a repeat call. Officers
+    are shown only what they can already see.
+    """
+    since = timezone.now() - RECENT
+    found: dict[tuple[str, int], Suggestion] = {}
+
+    def add(kind: str, objs: QuerySet, reason: str) -> None:
+        for obj in objs[:limit]:
+            if type(obj) is type(item) and obj.pk == item.pk:
+                continue
+            found.setdefault((kind, obj.pk), Suggestion(kind, obj)).reasons.add(reason)
+
+    commune = getattr(item, "incident_commune", None) or getattr(item, "commune", None)
+    is_hotline = bool(hotline_organisations_of(user))
+    if is_hotline:
+        calls = Call.objects.filter(started_at__gte=since).order_by("-started_at")
+        if isinstance(item, Call) and item.caller_number_key:
+            add("call", calls.filter(caller_number_key=item.caller_number_key), "number")
+        if item.child_name_key:
+            add("call", calls.filter(child_name_key=item.child_name_key), "name")
+        cases = Case.objects.filter(status__in=OPEN_STATES)
+    else:
+        cases = cases_visible_to(user).filter(status__in=OPEN_STATES)
+        reports = reports_visible_to(user=user).filter(created_at__gte=since)
+        if item.child_name_key:
+            add("report", reports.filter(child_name_key=item.child_name_key), "name")
+    cases = cases.select_related("commune").order_by("-received_at")
+    if item.child_name_key:
+        add("case", cases.filter(child__name_key=item.child_name_key), "name")
+    if isinstance(item, Call) and item.caller_number_key:
+        same_caller = Call.objects.filter(caller_number_key=item.caller_number_key)
+        add("case", cases.filter(pk__in=same_caller.values("case")), "number")
+    if commune is not None:
+        add("case", cases.filter(commune=commune, received_at__gte=since), "commune")
+    ranked = sorted(found.values(), key=lambda s: (-len(s.reasons), s.kind))
+    return ranked[:limit]

@@ -1,0 +1,371 @@
+"""
+Every change to calls, collaborator reports and their triage goes through here. Opening a case
+from an intake item hands it to cases.services, so the case's clocks start at the receipt time.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import AdministrativeUnit, Organisation, Role, User
+from accounts.selectors import memberships_active_for
+from accounts.services import organisation_group
+from cases import services as case_services
+from cases.access import can_see
+from cases.deadlines import recipients_for
+from cases.models import Case, Child, Notification, Sex
+from cases.names import name_key
+from cases.workflow import OPEN_STATES
+from hotline.models import (
+    Call,
+    CloseReason,
+    CollaboratorReport,
+    IntakeStatus,
+    TelephonyCall,
+    Urgency,
+)
+from hotline.phones import caller_number_key, caller_number_parse
+
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+class IntakeNotPermitted(PermissionDenied):
+    """The user sees the item but may not do this to it (HTTP 403)."""
+
+
+class IntakeAlreadyTriaged(Exception):
+    """The item was already triaged (HTTP 409); the first decision stands."""
+
+    def __init__(self, message: str = "") -> None:
+        self.message = message or _("This item was already triaged; the first decision stands.")
+        super().__init__(self.message)
+
+
+def hotline_organisations_of(user: User) -> list[Organisation]:
+    return [
+        m.organisation
+        for m in memberships_active_for(user=user)
+        if m.role == Role.HOTLINE_OPERATOR and m.organisation.kind == Organisation.Kind.HOTLINE
+    ]
+
+
+def collaborator_communes_of(user: User) -> list[AdministrativeUnit]:
+    return [
+        m.organisation.area
+        for m in memberships_active_for(user=user)
+        if m.role == Role.COLLABORATOR
+        and m.organisation.kind == Organisation.Kind.COMMUNE_COMMITTEE
+        and m.organisation.area is not None
+    ]
+
+
+def officer_communes_of(user: User) -> list[AdministrativeUnit]:
+    return case_services.communes_where_user_opens_cases(user=user)
+
+
+def _commune(value: Any, field: str) -> AdministrativeUnit | None:
+    if value in (None, ""):
+        return None
+    if not isinstance(value, AdministrativeUnit) or value.level != AdministrativeUnit.Level.COMMUNE:
+        raise ValidationError({field: _("Choose a commune.")})
+    return value
+
+
+CALL_TEXT_FIELDS = (
+    "child_name",
+    "place",
+    "narrative",
+    "caller_name",
+    "caller_address",
+    "child_condition",
+    "expected_consequence",
+    "family_situation",
+    "current_carer",
+    "prior_actions",
+)
+
+
+@transaction.atomic
+def call_log(*, actor: User, **data: Any) -> Call:
+    """An operator logs a call. A caller who does not agree to be identified leaves no identity."""
+    if not hotline_organisations_of(actor):
+        raise IntakeNotPermitted(_("Only hotline operators log calls."))
+    errors: dict[str, str] = {}
+    call_type = data.get("call_type")
+    if call_type not in Call.CallType.values:
+        errors["call_type"] = _("Choose the call type.")
+    channel = data.get("channel") or Call.Channel.PHONE
+    if channel not in Call.Channel.values:
+        errors["channel"] = _("Choose from the list.")
+    relation = data.get("caller_relation") or Call.CallerRelation.UNKNOWN
+    if relation not in Call.CallerRelation.values:
+        errors["caller_relation"] = _("Choose from the list.")
+    urgency = data.get("urgency") or Urgency.NORMAL
+    if urgency not in Urgency.values:
+        errors["urgency"] = _("Choose from the list.")
+    sex = data.get("child_sex") or Sex.UNKNOWN
+    if sex not in Sex.values:
+        errors["child_sex"] = _("Choose from the list.")
+    started_at = data.get("started_at") or timezone.now()
+    if started_at > timezone.now() + CLOCK_SKEW:
+        errors["started_at"] = _("The start time is in the future.")
+    duration = data.get("duration_seconds")
+    if duration is not None and not 0 <= duration <= 24 * 3600:
+        errors["duration_seconds"] = _("The duration must be between 0 and 86,400 seconds.")
+    age = data.get("child_age")
+    if age is not None and not 0 <= age < 18:
+        errors["child_age"] = _("The estimated age must be between 0 and 17.")
+    try:
+        incident = _commune(data.get("incident_commune"), "incident_commune")
+        residence = _commune(data.get("residence_commune"), "residence_commune")
+    except ValidationError as error:
+        errors.update({k: v[0] for k, v in error.message_dict.items()})
+        incident = residence = None
+    if call_type == Call.CallType.REPORT and incident is None and residence is None:
+        errors["incident_commune"] = _(
+            "A report needs the commune where it happened or where the child lives."
+        )
+    raw_number = data.get("caller_number")
+    number_value, number_kind = "", Call.NumberKind.NONE
+    if channel == Call.Channel.PHONE or raw_number:
+        try:
+            parsed = caller_number_parse(raw_number)
+            number_value, number_kind = parsed.value, parsed.kind
+        except ValidationError as error:
+            errors.update({k: v[0] for k, v in error.message_dict.items()})
+    if errors:
+        raise ValidationError(errors)
+    consents = bool(data.get("caller_consents"))
+    texts = {field: str(data.get(field) or "").strip() for field in CALL_TEXT_FIELDS}
+    number_key = caller_number_key(number_value) if number_kind == Call.NumberKind.NUMBER else ""
+    if not consents:
+        # Mẫu 01 section A.3: the reporter's name, phone and address only with their agreement.
+        texts["caller_name"] = texts["caller_address"] = ""
+        if number_kind == Call.NumberKind.NUMBER:
+            number_value = ""
+    telephony = data.get("telephony")
+    if telephony is not None and not isinstance(telephony, TelephonyCall):
+        telephony = None
+    if telephony is not None and Call.objects.filter(telephony=telephony).exists():
+        raise ValidationError({"telephony": _("This call was already logged.")})
+    return Call.objects.create(
+        operator=actor,
+        call_type=call_type,
+        channel=channel,
+        caller_relation=relation,
+        urgency=urgency,
+        child_sex=sex,
+        child_age=age,
+        started_at=started_at,
+        duration_seconds=duration,
+        caller_number=number_value,
+        caller_number_key=number_key,
+        caller_number_kind=number_kind,
+        caller_consents=consents,
+        incident_commune=incident,
+        residence_commune=residence,
+        child_name_key=name_key(texts["child_name"]),
+        telephony=telephony,
+        # Only report calls wait for triage; the other types are counted, never cases.
+        status=(
+            IntakeStatus.RECEIVED
+            if call_type == Call.CallType.REPORT
+            else IntakeStatus.NO_CASE_NEEDED
+        ),
+        **texts,
+    )
+
+
+@transaction.atomic
+def report_submit(
+    *,
+    actor: User,
+    child_name: str = "",
+    child_age: int | None = None,
+    place: str = "",
+    narrative: str = "",
+    urgency: str = Urgency.NORMAL,
+    commune: AdministrativeUnit | None = None,
+) -> CollaboratorReport:
+    """A collaborator reports a child at risk; it lands in the commune's intake inbox."""
+    communes = collaborator_communes_of(actor)
+    if not communes:
+        raise IntakeNotPermitted(_("Only collaborators send reports."))
+    commune = commune or communes[0]
+    errors: dict[str, str] = {}
+    if commune not in communes:
+        errors["commune"] = _("You report for your own commune.")
+    if not narrative.strip():
+        errors["narrative"] = _("Say what is happening.")
+    if urgency not in Urgency.values:
+        errors["urgency"] = _("Choose how urgent it is.")
+    if child_age is not None and not 0 <= child_age < 18:
+        errors["child_age"] = _("The estimated age must be between 0 and 17.")
+    if errors:
+        raise ValidationError(errors)
+    report = CollaboratorReport.objects.create(
+        collaborator=actor,
+        commune=commune,
+        incident_commune=commune,
+        child_name=child_name.strip(),
+        child_name_key=name_key(child_name),
+        child_age=child_age,
+        place=place.strip(),
+        narrative=narrative.strip(),
+        urgency=urgency,
+    )
+    for user in officers_of(commune):
+        Notification.objects.create(recipient=user, kind=Notification.Kind.INTAKE_RECEIVED)
+    return report
+
+
+def officers_of(commune: AdministrativeUnit) -> list[User]:
+    probe = Case(commune=commune, province=commune.province)
+    return recipients_for(probe, [Role.CP_OFFICER])
+
+
+# ---------------------------------------------------------------------------------------------
+# Triage
+
+
+def _may_triage(actor: User, item: Call | CollaboratorReport) -> None:
+    if isinstance(item, Call):
+        if not hotline_organisations_of(actor):
+            raise IntakeNotPermitted(_("Only hotline operators triage calls."))
+        if item.call_type != Call.CallType.REPORT:
+            raise IntakeAlreadyTriaged(_("Only report calls become cases."))
+    elif item.commune not in officer_communes_of(actor):
+        raise IntakeNotPermitted(_("Only the commune's child-protection officer triages reports."))
+
+
+def _lock(item: Call | CollaboratorReport) -> Call | CollaboratorReport:
+    locked = type(item).objects.select_for_update().get(pk=item.pk)
+    if locked.status != IntakeStatus.RECEIVED:
+        raise IntakeAlreadyTriaged()
+    return locked
+
+
+def _decide(item: Call | CollaboratorReport, actor: User, **fields: Any) -> None:
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.triaged_by, item.triaged_at = actor, timezone.now()
+    item.save()
+
+
+def _responsible_commune(item: Call | CollaboratorReport) -> AdministrativeUnit:
+    # Art. 26(1): the information goes to the commune where it happened; failing that, where
+    # the child lives.
+    if isinstance(item, CollaboratorReport):
+        return item.commune
+    return item.incident_commune or item.residence_commune
+
+
+@transaction.atomic
+def intake_open_case(
+    *, actor: User, item: Call | CollaboratorReport, commune: AdministrativeUnit | None = None
+) -> Case:
+    """Turn a report call or a collaborator report into a case of the commune that must act."""
+    _may_triage(actor, item)
+    item = _lock(item)
+    commune = commune or _responsible_commune(item)
+    if commune is None:
+        raise ValidationError({"commune": _("Choose the commune that must act.")})
+    child = Child.objects.create(
+        full_name=item.child_name,
+        estimated_age=item.child_age,
+        sex=item.child_sex,
+        residence_commune=item.residence_commune,
+    )
+    record: dict[str, Any] = {
+        "incident_commune": item.incident_commune,
+        "incident_place": item.place,
+        "child_condition": item.narrative,
+    }
+    if isinstance(item, Call):
+        record.update(
+            source=Case.Source.HOTLINE,
+            channel={
+                Call.Channel.PHONE: Case.Channel.PHONE,
+                Call.Channel.APP: Case.Channel.APP,
+                Call.Channel.ZALO: Case.Channel.ZALO,
+                Call.Channel.WEB: Case.Channel.WEB,
+                Call.Channel.LETTER: Case.Channel.LETTER,
+                Call.Channel.PRESS: Case.Channel.PRESS,
+                Call.Channel.IN_PERSON: Case.Channel.IN_PERSON,
+            }[item.channel],
+            child_condition=item.child_condition or item.narrative,
+            expected_consequence=item.expected_consequence,
+            family_situation=item.family_situation,
+            current_carer=item.current_carer,
+            prior_actions=item.prior_actions,
+            reporter_consent=item.caller_consents,
+            reporter_name=item.caller_name,
+            reporter_phone=item.caller_number if item.caller_consents else "",
+            reporter_address=item.caller_address,
+            additional_notes=item.narrative if item.child_condition else "",
+        )
+        received_at = item.started_at
+    else:
+        record.update(source=Case.Source.COLLABORATOR, channel=Case.Channel.THIRD_PARTY)
+        received_at = item.created_at
+    case = case_services.case_create(
+        commune=commune, child=child, received_at=received_at, received_by=actor, **record
+    )
+    if isinstance(item, Call):
+        _hotline_follows(case, actor)
+    _decide(item, actor, status=IntakeStatus.CASE_OPENED, case=case)
+    for user in officers_of(commune):
+        if user != actor:
+            Notification.objects.create(
+                recipient=user, kind=Notification.Kind.CASE_ASSIGNED, case=case
+            )
+    return case
+
+
+def _hotline_follows(case: Case, actor: User) -> None:
+    """The hotline keeps read access to follow the case (a share, DESIGN §4)."""
+    for organisation in hotline_organisations_of(actor):
+        case_services.case_share_grant(
+            case=case,
+            permissions=["view_case", "view_case_summary"],
+            reason=_("Received by hotline 111"),
+            group=organisation_group(organisation=organisation, role=Role.HOTLINE_OPERATOR),
+        )
+
+
+@transaction.atomic
+def intake_link_case(
+    *, actor: User, item: Call | CollaboratorReport, case: Case, note: str = ""
+) -> Call | CollaboratorReport:
+    """Attach the item to a case that already exists (a repeat caller, a duplicate report)."""
+    _may_triage(actor, item)
+    item = _lock(item)
+    if case.status not in OPEN_STATES:
+        raise ValidationError({"case": _("Choose an open case.")})
+    if isinstance(item, Call):
+        # The hotline may link to any open case it is told of (Art. 22: national coordination)
+        # and then follows it.
+        _hotline_follows(case, actor)
+    elif not can_see(actor, case):
+        raise ValidationError({"case": _("Choose an open case of your commune.")})
+    _decide(item, actor, status=IntakeStatus.LINKED, case=case, triage_note=note.strip())
+    return item
+
+
+@transaction.atomic
+def intake_close(
+    *, actor: User, item: Call | CollaboratorReport, reason: str, note: str = ""
+) -> Call | CollaboratorReport:
+    """Close the item without a case, with the reason; nothing is dropped silently."""
+    _may_triage(actor, item)
+    if reason not in CloseReason.values:
+        raise ValidationError({"reason": _("Choose why the item is closed.")})
+    item = _lock(item)
+    _decide(item, actor, status=IntakeStatus.CLOSED, close_reason=reason, triage_note=note.strip())
+    return item
