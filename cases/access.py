@@ -181,3 +181,25 @@ def cases_visible_to(user: User) -> QuerySet[Case]:
         .values("content_object_id")
     )
     return Case.objects.filter(condition)
+
+
+def full_file_ids(user: User, cases: list[Case]) -> set[int]:
+    """
+    Of cases already visible to the user, return the ids of those whose whole file they may
+    read (the others they see as a summary). At most one query beyond the jurisdiction.
+    """
+    jurisdiction = jurisdiction_of(user)
+    full = {case.pk for case in cases if VIEW_CASE in jurisdiction.permissions_for(case)}
+    rest = [case.pk for case in cases if case.pk not in full]
+    if rest and user.is_authenticated and user.is_active:
+        by_user = _user_shares(user).filter(permission__codename=VIEW_CASE)
+        by_group = _group_shares(user).filter(permission__codename=VIEW_CASE)
+        full |= set(
+            Case.objects.filter(pk__in=rest)
+            .filter(
+                Q(pk__in=by_user.values("content_object_id"))
+                | Q(pk__in=by_group.values("content_object_id"))
+            )
+            .values_list("pk", flat=True)
+        )
+    return full

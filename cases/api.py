@@ -1,40 +1,797 @@
+"""
+The cases API (issue #3): the record, its parts, the Decree 56 workflow, deadlines, notes and
+documents, under /api/v1/cases/.
+
+Every lookup starts from cases.selectors.case_get_for (a case the user may not see answers 404,
+the same as one that does not exist); every write goes through cases.services, which decide
+whether the user's role may act (403). The parts of the file beyond its summary (assessments,
+plans, history, notes, documents...) need `view_case`: a user who holds only the summary gets
+404 there too, as they may not learn more than the summary.
+"""
+
 from __future__ import annotations
 
-from django.db.models import QuerySet
-from rest_framework import permissions, viewsets
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Prefetch, QuerySet
+from django.http import FileResponse, Http404
+from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+)
+from rest_framework import exceptions, status
+from rest_framework.generics import GenericAPIView
+from rest_framework.metadata import SimpleMetadata
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
-from rest_framework.views import APIView
+from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
-from cases.access import VIEW_PERMISSIONS, can, case_permissions
-from cases.models import Case
-from cases.selectors import case_list_for
-from cases.serializers import CaseSerializer
+from accounts.models import User
+from cases import services
+from cases.access import VIEW_CASE, case_permissions, full_file_ids
+from cases.deadlines import deadline_view
+from cases.models import (
+    Case,
+    CaseTransition,
+    EmergencyDecision,
+    FamilyMember,
+    PlanActivity,
+    SeparationExtension,
+)
+from cases.selectors import case_get_for, case_list_for
+from cases.serializers import (
+    STEP_INPUTS,
+    AssessmentSerializer,
+    CaseDetailSerializer,
+    CaseOpenSerializer,
+    CaseRecordInputSerializer,
+    CaseSerializer,
+    CaseSummarySerializer,
+    ChildInputSerializer,
+    ChildSerializer,
+    DeadlineSerializer,
+    DocumentInputSerializer,
+    DocumentSerializer,
+    EmergencyDecisionSerializer,
+    FamilyMemberInputSerializer,
+    FamilyMemberSerializer,
+    NeedsMeetingSerializer,
+    NoteInputSerializer,
+    NoteSerializer,
+    PlanSerializer,
+    StepChoiceSerializer,
+    StepSerializer,
+    TransitionResultSerializer,
+    TransitionSerializer,
+)
+from cases.workflow import STEPS, Step, steps_available
+from config.api import Conflict, PreconditionFailed, PreconditionRequired, error_responses
 
-# The case action each HTTP method needs once the case is visible at all.
-METHOD_ACTIONS = {"PUT": "change_case", "PATCH": "change_case", "DELETE": "change_case"}
+CASE_ID = OpenApiParameter(
+    "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The case's public id."
+)
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=True,
+    description='The ETag of the version being edited, e.g. "3" (from the last GET).',
+)
 
 
-class CaseAccessPermission(permissions.BasePermission):
+def etag_header(*codes: int) -> OpenApiParameter:
+    return OpenApiParameter(
+        "ETag",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        response=list(codes),
+        description='The case\'s version, e.g. "3": send it back in If-Match to edit.',
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers
+
+
+def full_file_case_for(*, user: User, public_id: Any) -> tuple[Case, set[str]]:
     """
-    Ask the project's one decision function, for every method (DRF's DjangoObjectPermissions
-    skips GET on objects and wants model-wide permissions: not used here).
+    Return a case whose whole file the user may read, with the user's permissions on it.
+
+    A case the user may not see, or sees only in summary, answers 404: the parts of the file
+    beyond the summary do not exist for them.
+    """
+    case = case_get_for(user=user, public_id=public_id)
+    permissions = case_permissions(user, case)
+    if VIEW_CASE not in permissions:
+        raise Http404
+    return case, permissions
+
+
+def etag(case: Case) -> str:
+    return f'"{case.version}"'
+
+
+def expected_version(request: Request, case: Case) -> int:
+    """
+    Read If-Match: missing (or `*`) is 428, a version other than the case's is 412.
+
+    The service checks the version again inside its transaction, so an edit that races this
+    check still gets 412 and saves nothing.
+    """
+    header = (request.headers.get("If-Match") or "").strip()
+    if not header or header == "*":
+        raise PreconditionRequired()
+    for tag in header.split(","):
+        tag = tag.strip()
+        tag = tag[2:] if tag.startswith("W/") else tag
+        if tag.strip('"') == str(case.version):
+            return case.version
+    raise services.EditConflict()
+
+
+def _uuid_or_404(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404 from None
+
+
+class IgnoreClientContentNegotiation(BaseContentNegotiation):
+    """A download is a file whatever the client accepts; its errors are JSON."""
+
+    def select_parser(self, request: Request, parsers: list) -> Any:
+        return parsers[0] if parsers else None
+
+    def select_renderer(
+        self, request: Request, renderers: list, format_suffix: str | None = None
+    ) -> tuple[Any, str]:
+        return renderers[0], renderers[0].media_type
+
+
+class CaseMetadata(SimpleMetadata):
+    """OPTIONS names the methods, parsers and renderers; the fields are in the OpenAPI schema."""
+
+    def determine_actions(self, request: Request, view: Any) -> dict[str, Any]:
+        return {}
+
+
+# ---------------------------------------------------------------------------------------------
+# The base view
+
+
+@extend_schema(tags=["cases"])
+class CaseAPIView(GenericAPIView):
+    """
+    A view under /api/v1/cases/: JSON in, JSON out, never cached; the services' exceptions
+    become the API's error shape (config.api).
     """
 
-    def has_object_permission(self, request: Request, view: APIView, obj: Case) -> bool:
-        if not case_permissions(request.user, obj) & VIEW_PERMISSIONS:
-            return False
-        action = METHOD_ACTIONS.get(request.method)
-        return action is None or can(request.user, action, obj)
+    permission_classes = [IsAuthenticated]
+    parser_classes = [JSONParser]
+    # JSON only: no browsable-API pages with a child's record in their forms (the schema and
+    # its UI are at /api/schema/ and /api/docs/).
+    renderer_classes = [JSONRenderer]
+    pagination_class = None
+    metadata_class = CaseMetadata
+
+    def full_file_case(self) -> tuple[Case, set[str]]:
+        return full_file_case_for(user=self.request.user, public_id=self.kwargs["id"])
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, services.StepNotAvailable):
+            exc = Conflict(detail=exc.message, code="step_not_available")
+        elif isinstance(exc, services.EditConflict):
+            exc = PreconditionFailed(detail=exc.message, code="edit_conflict")
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        add_never_cache_headers(response)  # Cache-Control: no-store (children's data)
+        return response
 
 
-class CaseViewSet(viewsets.ReadOnlyModelViewSet):
-    """Cases the signed-in user may see. A case outside their reach answers 404."""
+def _paginated(view: GenericAPIView, queryset: QuerySet, serializer: type) -> Response:
+    page = view.paginate_queryset(queryset)
+    return view.get_paginated_response(serializer(page, many=True).data)
 
-    serializer_class = CaseSerializer
-    permission_classes = [permissions.IsAuthenticated, CaseAccessPermission]
-    lookup_field = "public_id"
-    lookup_url_kwarg = "id"
-    lookup_value_regex = "[0-9a-fA-F-]{36}"
 
-    def get_queryset(self) -> QuerySet[Case]:
-        return case_list_for(user=self.request.user)
+def _detail_response(case: Case, permissions: set[str], status_code: int = 200) -> Response:
+    if VIEW_CASE in permissions:
+        data = CaseDetailSerializer(case, context={"permissions": permissions}).data
+    else:
+        data = CaseSummarySerializer(case).data
+    return Response(data, status=status_code, headers={"ETag": etag(case)})
+
+
+def _reload(user: User, case: Case) -> Case:
+    return case_get_for(user=user, public_id=case.public_id)
+
+
+CASE_OR_SUMMARY = PolymorphicProxySerializer(
+    component_name="CaseOrSummary",
+    serializers={"full": CaseDetailSerializer, "summary": CaseSummarySerializer},
+    resource_type_field_name="view",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The case
+
+
+class CaseListView(CaseAPIView):
+    """The cases the signed-in user may see, and opening a new one."""
+
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+    @extend_schema(
+        operation_id="cases_list",
+        responses={200: CaseSerializer(many=True), **error_responses(401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        page = self.paginate_queryset(case_list_for(user=request.user))
+        serializer = CaseSerializer(
+            page, many=True, context={"full_ids": full_file_ids(request.user, page)}
+        )
+        return self.get_paginated_response(serializer.data)
+
+    @extend_schema(
+        operation_id="cases_create",
+        parameters=[etag_header(201)],
+        request=CaseOpenSerializer,
+        responses={
+            201: OpenApiResponse(CaseDetailSerializer, description="The new case."),
+            **error_responses(400, 401, 403),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        serializer = CaseOpenSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        try:
+            case = services.case_open(
+                actor=request.user,
+                commune=data.pop("commune"),
+                child=dict(data.pop("child")),
+                received_at=data.pop("received_at", None),
+                **data,
+            )
+        except DjangoValidationError as exc:
+            # The service names the child's fields bare; here they sit under `child`.
+            if not hasattr(exc, "error_dict"):
+                raise
+            raise DjangoValidationError(
+                {
+                    (f"child.{name}" if name in services.CHILD_FIELDS else name): errors
+                    for name, errors in exc.error_dict.items()
+                }
+            ) from None
+        case = _reload(request.user, case)
+        response = _detail_response(case, case_permissions(request.user, case), 201)
+        response["Location"] = f"{request.path}{case.public_id}/"
+        return response
+
+
+@extend_schema(parameters=[CASE_ID])
+class CaseDetailView(CaseAPIView):
+    """One case: the whole record, or its summary for those who hold only that."""
+
+    @extend_schema(
+        operation_id="cases_retrieve",
+        parameters=[etag_header(200)],
+        responses={
+            200: CASE_OR_SUMMARY,
+            **error_responses(401, 404),
+        },
+    )
+    def get(self, request: Request, id: str) -> Response:
+        case = case_get_for(user=request.user, public_id=id)
+        return _detail_response(case, case_permissions(request.user, case))
+
+    @extend_schema(
+        operation_id="cases_partial_update",
+        parameters=[IF_MATCH, etag_header(200)],
+        request=CaseRecordInputSerializer,
+        responses={
+            200: CaseDetailSerializer,
+            **error_responses(400, 401, 403, 404, 412, 428),
+        },
+    )
+    def patch(self, request: Request, id: str) -> Response:
+        case = case_get_for(user=request.user, public_id=id)
+        _require_change(request.user, case)
+        version = expected_version(request, case)
+        serializer = CaseRecordInputSerializer(case, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        services.case_update_record(
+            actor=request.user,
+            case=case,
+            expected_version=version,
+            changes=dict(serializer.validated_data),
+        )
+        case = _reload(request.user, case)
+        return _detail_response(case, case_permissions(request.user, case))
+
+
+def _require_change(user: User, case: Case) -> None:
+    # The service decides too; asking first answers 403 before the If-Match and field checks.
+    if "change_case" not in case_permissions(user, case):
+        raise services.StepNotPermitted(_("Your role may not do this on this case."))
+
+
+# ---------------------------------------------------------------------------------------------
+# The child and the family
+
+
+@extend_schema(parameters=[CASE_ID])
+class ChildView(CaseAPIView):
+    @extend_schema(
+        operation_id="cases_child_retrieve",
+        parameters=[etag_header(200)],
+        responses={200: ChildSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        return Response(ChildSerializer(case.child).data, headers={"ETag": etag(case)})
+
+    @extend_schema(
+        operation_id="cases_child_partial_update",
+        parameters=[IF_MATCH, etag_header(200)],
+        request=ChildInputSerializer,
+        responses={200: ChildSerializer, **error_responses(400, 401, 403, 404, 412, 428)},
+    )
+    def patch(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        _require_change(request.user, case)
+        version = expected_version(request, case)
+        serializer = ChildInputSerializer(case.child, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        case = services.case_update_child(
+            actor=request.user,
+            case=case,
+            expected_version=version,
+            changes=dict(serializer.validated_data),
+        )
+        return Response(ChildSerializer(case.child).data, headers={"ETag": etag(case)})
+
+
+@extend_schema(parameters=[CASE_ID])
+class FamilyMemberListView(CaseAPIView):
+    @extend_schema(
+        operation_id="cases_family_members_list",
+        responses={200: FamilyMemberSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        members = FamilyMember.objects.filter(child_id=case.child_id)
+        return Response(FamilyMemberSerializer(members, many=True).data)
+
+    @extend_schema(
+        operation_id="cases_family_members_create",
+        parameters=[etag_header(201)],
+        request=FamilyMemberInputSerializer,
+        responses={201: FamilyMemberSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        serializer = FamilyMemberInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = services.family_member_add(
+            actor=request.user, case=case, data=dict(serializer.validated_data)
+        )
+        case.refresh_from_db(fields=["version"])
+        return Response(
+            FamilyMemberSerializer(member).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": etag(case)},
+        )
+
+
+@extend_schema(
+    parameters=[
+        CASE_ID,
+        OpenApiParameter(
+            "member_id",
+            OpenApiTypes.INT,
+            OpenApiParameter.PATH,
+            description="The family member's id within this case.",
+        ),
+    ]
+)
+class FamilyMemberDetailView(CaseAPIView):
+    @extend_schema(
+        operation_id="cases_family_members_destroy",
+        parameters=[etag_header(204)],
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    def delete(self, request: Request, id: str, member_id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        # Scoped to this child: another case's member id is simply not found here.
+        if not member_id.isdigit():
+            raise Http404
+        member = FamilyMember.objects.filter(child_id=case.child_id, pk=int(member_id)).first()
+        if member is None:
+            raise Http404
+        services.family_member_remove(actor=request.user, case=case, member=member)
+        case.refresh_from_db(fields=["version"])
+        return Response(status=status.HTTP_204_NO_CONTENT, headers={"ETag": etag(case)})
+
+
+# ---------------------------------------------------------------------------------------------
+# Assessments, plans, emergency decisions, needs meetings (read; written by workflow steps)
+
+
+def _list_view(
+    name: str, serializer: type, rows: Callable[[Case], QuerySet], doc: str
+) -> type[CaseAPIView]:
+    @extend_schema(
+        operation_id=f"cases_{name}_list",
+        parameters=[CASE_ID],
+        responses={200: serializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self: CaseAPIView, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        return Response(serializer(rows(case), many=True).data)
+
+    class_name = "".join(part.title() for part in name.split("_")) + "View"
+    return type(class_name, (CaseAPIView,), {"get": get, "__doc__": doc, "__module__": __name__})
+
+
+AssessmentListView = _list_view(
+    "assessments",
+    AssessmentSerializer,
+    lambda case: case.assessments.select_related("assessor"),
+    "Every assessment of the case (Mẫu 02, 03, 06) with its ratings and their tally.",
+)
+PlanListView = _list_view(
+    "plans",
+    PlanSerializer,
+    lambda case: case.plans.select_related("drafted_by", "approved_by").prefetch_related(
+        Prefetch("activities", queryset=PlanActivity.objects.select_related("organisation"))
+    ),
+    "Every version of the plan (Mẫu 04/05) with its activities, superseded ones included.",
+)
+EmergencyDecisionListView = _list_view(
+    "emergency_decisions",
+    EmergencyDecisionSerializer,
+    lambda case: case.emergency_decisions.select_related("decided_by").prefetch_related(
+        Prefetch("extensions", queryset=SeparationExtension.objects.select_related("decided_by"))
+    ),
+    "Emergency interventions and temporary separations (Mẫu 07) with their extensions.",
+)
+NeedsMeetingListView = _list_view(
+    "needs_meetings",
+    NeedsMeetingSerializer,
+    lambda case: case.needs_meetings.select_related("recorded_by"),
+    "The needs meetings (Art. 27(2)) and their minutes.",
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The workflow: history, steps available, taking a step
+
+
+def _step_precheck(step: Step, case: Case, permissions: set[str]) -> None:
+    """
+    Ask the workflow table first, as the service will under its lock: the role (403), then
+    the state (409), so a refused step is refused before its fields are examined.
+    """
+    if step.permission not in permissions:
+        raise services.StepNotPermitted(
+            _("Your role may not take the step “%(step)s”.") % {"step": step.label}
+        )
+    if case.status not in step.sources:
+        raise services.StepNotAvailable(
+            _("“%(step)s” cannot be taken while the case is “%(status)s”.")
+            % {"step": step.label, "status": case.get_status_display()}
+        )
+
+
+def _decision(case: Case, public_id: uuid.UUID) -> EmergencyDecision:
+    decision = case.emergency_decisions.filter(public_id=public_id).first()
+    if decision is None:
+        raise exceptions.ValidationError(
+            {"decision": [_("There is no running separation to change.")]}
+        )
+    return decision
+
+
+def _take_step(name: str, *, actor: User, case: Case, data: dict[str, Any]) -> Any:
+    """Call the service of the step; return what it made or changed."""
+    reason = data.pop("reason", "")
+    if name == "assess_initial":
+        return services.case_assess_initial(actor=actor, case=case, **data)
+    if name == "decide_emergency":
+        return services.case_decide_emergency(actor=actor, case=case, **data)
+    if name == "extend_separation":
+        extension = services.case_extend_separation(
+            actor=actor,
+            case=case,
+            decision=_decision(case, data["decision"]),
+            new_ends_at=data["new_ends_at"],
+            reason=reason,
+            authority_reference=data.get("authority_reference", ""),
+        )
+        return extension.decision
+    if name == "end_separation":
+        return services.case_end_separation(
+            actor=actor, case=case, decision=_decision(case, data["decision"]), reason=reason
+        )
+    if name == "assess_specific":
+        return services.case_assess_specific(actor=actor, case=case, **data)
+    if name == "hold_needs_meeting":
+        return services.case_hold_needs_meeting(actor=actor, case=case, **data)
+    if name == "draft_plan":
+        return services.case_draft_plan(
+            actor=actor,
+            case=case,
+            objectives=data.get("objectives", ""),
+            monitoring=data.get("monitoring", ""),
+            review_on=data.get("review_on"),
+            activities=[dict(row) for row in data.get("activities", [])],
+            reason=reason,
+        )
+    if name == "submit_plan":
+        return services.case_submit_plan(actor=actor, case=case)
+    if name == "return_plan":
+        return services.case_return_plan(actor=actor, case=case, reason=reason)
+    if name == "approve_plan":
+        return services.case_approve_plan(
+            actor=actor,
+            case=case,
+            decision_number=data.get("decision_number", ""),
+            decision_date=data.get("decision_date"),
+        )
+    if name == "start_implementation":
+        return services.case_start_implementation(actor=actor, case=case)
+    if name == "record_review":
+        return services.case_record_review(actor=actor, case=case, **data)
+    if name == "close":
+        return services.case_close(actor=actor, case=case, reason=reason)
+    if name == "mark_not_substantiated":
+        return services.case_mark_not_substantiated(actor=actor, case=case, reason=reason)
+    if name == "transfer":
+        return services.case_transfer(
+            actor=actor, case=case, commune=data.get("commune"), reason=reason
+        )
+    if name == "merge":
+        into = None
+        if data.get("into") is not None:
+            try:
+                into = case_get_for(user=actor, public_id=data["into"])
+            except Http404:
+                # A case the user may not see is a field error like any other: no oracle.
+                raise exceptions.ValidationError(
+                    {"into": [_("Choose an open case that you can see.")]}
+                ) from None
+        return services.case_merge(actor=actor, case=case, into=into, reason=reason)
+    raise ValueError(f"No service for the step {name}")  # pragma: no cover
+
+
+TRANSITION_REQUEST = PolymorphicProxySerializer(
+    component_name="TransitionRequest",
+    serializers=STEP_INPUTS,
+    resource_type_field_name="step",
+)
+
+
+@extend_schema(parameters=[CASE_ID])
+class TransitionListView(CaseAPIView):
+    """The history of the case, and taking the next step of the Decree 56 workflow."""
+
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+    @extend_schema(
+        operation_id="cases_transitions_list",
+        responses={200: TransitionSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        return _paginated(self, case.transitions.select_related("actor"), TransitionSerializer)
+
+    @extend_schema(
+        operation_id="cases_transitions_create",
+        request=TRANSITION_REQUEST,
+        responses={
+            201: TransitionResultSerializer,
+            **error_responses(400, 401, 403, 404, 409),
+        },
+        description=(
+            "Take a workflow step: `step` names it, the other fields are what it requires "
+            "(see GET …/steps/). 403: your role may not take it; 409: the case's status does "
+            "not allow it; 400: a field is missing or invalid (fields named as "
+            "`activities[0].ends_on`)."
+        ),
+    )
+    def post(self, request: Request, id: str) -> Response:
+        case, permissions = self.full_file_case()
+        if not isinstance(request.data, Mapping):
+            raise exceptions.ValidationError(
+                {"non_field_errors": [_("Send a JSON object with the step and its fields.")]}
+            )
+        choice = StepChoiceSerializer(data={"step": request.data.get("step")})
+        choice.is_valid(raise_exception=True)
+        name = choice.validated_data["step"]
+        _step_precheck(STEPS[name], case, permissions)
+        serializer = STEP_INPUTS[name](data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        data.pop("step", None)
+        made = _take_step(name, actor=request.user, case=case, data=data)
+        transition = (
+            CaseTransition.objects.filter(case_id=case.pk, name=name, actor=request.user)
+            .select_related("actor")
+            .order_by("-id")
+            .first()
+        )
+        try:
+            # A transfer may take the case out of the user's reach: then `case` is null.
+            case = _reload(request.user, case)
+            permissions = case_permissions(request.user, case)
+            case_data = CaseDetailSerializer(case, context={"permissions": permissions}).data
+            headers = {"ETag": etag(case)}
+        except Http404:
+            case_data, headers = None, {}
+        related = getattr(made, "public_id", None) if not isinstance(made, Case) else None
+        body = {
+            "case": case_data,
+            "transition": TransitionSerializer(transition).data if transition else None,
+            "related_id": str(related) if related else None,
+        }
+        return Response(body, status=status.HTTP_201_CREATED, headers=headers)
+
+
+@extend_schema(parameters=[CASE_ID])
+class StepListView(CaseAPIView):
+    """The steps this user may take on the case now."""
+
+    @extend_schema(
+        operation_id="cases_steps_list",
+        responses={200: StepSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request, id: str) -> Response:
+        case, permissions = self.full_file_case()
+        steps = [
+            {
+                "name": step.name,
+                "label": str(step.label),
+                "requires": str(step.requires),
+                "form": step.form,
+                "target": step.target,
+            }
+            for step in steps_available(case=case, permissions=permissions)
+        ]
+        return Response(StepSerializer(steps, many=True).data)
+
+
+@extend_schema(parameters=[CASE_ID])
+class DeadlineListView(CaseAPIView):
+    """Each statutory clock on the case, with its rule, citation and time left."""
+
+    @extend_schema(
+        operation_id="cases_deadlines_list",
+        responses={200: DeadlineSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        now = timezone.now()
+        views = [deadline_view(d, now) for d in case.deadlines.select_related("rule")]
+        return Response(DeadlineSerializer(views, many=True).data)
+
+
+# ---------------------------------------------------------------------------------------------
+# Notes and documents
+
+
+@extend_schema(parameters=[CASE_ID])
+class NoteListView(CaseAPIView):
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+
+    @extend_schema(
+        operation_id="cases_notes_list",
+        responses={200: NoteSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        return _paginated(self, case.notes.select_related("author"), NoteSerializer)
+
+    @extend_schema(
+        operation_id="cases_notes_create",
+        request=NoteInputSerializer,
+        responses={201: NoteSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        serializer = NoteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        note = services.case_note_add(
+            actor=request.user, case=case, text=serializer.validated_data["text"]
+        )
+        return Response(NoteSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[CASE_ID])
+class DocumentListView(CaseAPIView):
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+    parser_classes = [MultiPartParser, FormParser]
+
+    @extend_schema(
+        operation_id="cases_documents_list",
+        responses={200: DocumentSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        return _paginated(self, case.documents.select_related("uploaded_by"), DocumentSerializer)
+
+    @extend_schema(
+        operation_id="cases_documents_create",
+        request={"multipart/form-data": DocumentInputSerializer},
+        responses={201: DocumentSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        serializer = DocumentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        document = services.case_document_add(
+            actor=request.user,
+            case=case,
+            upload=data["file"],
+            kind=data.get("kind", "other"),
+            description=data.get("description", ""),
+        )
+        return Response(DocumentSerializer(document).data, status=status.HTTP_201_CREATED)
+
+
+DOWNLOAD_TYPES = sorted({content_type for content_type, _magic in services.DOCUMENT_TYPES.values()})
+
+
+@extend_schema(
+    parameters=[
+        CASE_ID,
+        OpenApiParameter(
+            "document_id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The document id."
+        ),
+    ]
+)
+class DocumentDownloadView(CaseAPIView):
+    """The document's file, after the same access check as the case."""
+
+    content_negotiation_class = IgnoreClientContentNegotiation
+
+    @extend_schema(
+        operation_id="cases_documents_download",
+        responses={
+            **{(200, media): OpenApiTypes.BINARY for media in DOWNLOAD_TYPES},
+            **error_responses(401, 404),
+        },
+    )
+    def get(self, request: Request, id: str, document_id: str) -> FileResponse:
+        case, _permissions = self.full_file_case()
+        document = case.documents.filter(public_id=_uuid_or_404(document_id)).first()
+        if document is None:
+            raise Http404
+        try:
+            handle = document.file.storage.open(document.file.name, "rb")
+        except FileNotFoundError:
+            raise Http404 from None
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=document.original_name,
+            content_type=document.content_type,
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        return response

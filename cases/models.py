@@ -6,12 +6,14 @@ assessments (Mẫu 02, 03, 06), emergency decisions (Mẫu 07), the needs meetin
 
 from __future__ import annotations
 
+import os
 import uuid
 
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -721,9 +723,20 @@ class CaseNote(models.Model):
         return self.text[:60]
 
 
+class DocumentStorage(FileSystemStorage):
+    """Documents live under MEDIA_ROOT/documents, outside any web root, with no public URL."""
+
+    @cached_property
+    def base_location(self) -> str:
+        # Read lazily, so a changed MEDIA_ROOT (tests, deployments) is honoured.
+        return os.path.join(settings.MEDIA_ROOT, "documents")
+
+    def url(self, name: str | None) -> str:
+        raise ValueError("Documents have no URL: they are served only through the access check.")
+
+
 def document_storage() -> FileSystemStorage:
-    """Documents live under MEDIA_ROOT, outside any web root, with no public URL."""
-    return FileSystemStorage(location=settings.MEDIA_ROOT / "documents", base_url=None)
+    return DocumentStorage()
 
 
 def document_path(instance: CaseDocument, filename: str) -> str:

@@ -1,21 +1,180 @@
+"""
+Serializers of the cases API.
+
+Output serializers show what a user may read; input serializers only parse and type-check
+(dates, datetimes, booleans, choices, lengths, references by public id or official code) so that
+bad input is a 400 naming the field. What a step requires is checked by cases.services, which
+raise ValidationError with the same field names; nothing here saves anything.
+"""
+
 from __future__ import annotations
 
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from accounts.models import AdministrativeUnit, Organisation
 from accounts.serializers import AdministrativeUnitSerializer
-from cases.models import Case
+from cases.models import (
+    Assessment,
+    Case,
+    CaseDocument,
+    CaseNote,
+    CaseTransition,
+    Child,
+    EmergencyDecision,
+    FamilyMember,
+    Measure,
+    NeedsMeeting,
+    Plan,
+    PlanActivity,
+    RiskLevel,
+    SeparationExtension,
+    SpecialCircumstance,
+)
+from cases.services import CHILD_FIELDS, FAMILY_FIELDS, RECORD_FIELDS, SPECIFIC_TEXT_FIELDS
+from cases.workflow import STEPS
+from config.api import schema_enum_name
+
+for _choices_class, _name in (
+    (Case.Status, "CaseStatusEnum"),
+    (Plan.Status, "PlanStatusEnum"),
+    (PlanActivity.Status, "PlanActivityStatusEnum"),
+    (Assessment.Kind, "AssessmentKindEnum"),
+    (EmergencyDecision.Kind, "EmergencyDecisionKindEnum"),
+    (CaseDocument.Kind, "DocumentKindEnum"),
+    (RiskLevel, "RiskLevelEnum"),
+):
+    schema_enum_name(_choices_class, _name)
+
+FULL = "full"
+SUMMARY = "summary"
+
+
+def given_name(full_name: str) -> str:
+    """The given name (tên): the last word of a Vietnamese full name, family name first."""
+    words = (full_name or "").split()
+    return words[-1] if words else ""
+
+
+# ---------------------------------------------------------------------------------------------
+# References
+
+
+class UserRefSerializer(serializers.Serializer):
+    username = serializers.CharField(read_only=True)
+    full_name = serializers.CharField(read_only=True)
+
+
+class OrganisationRefSerializer(serializers.Serializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class CommuneCodeField(serializers.SlugRelatedField):
+    """A current commune, given by its official code (e.g. "00004")."""
+
+    default_error_messages = {
+        "does_not_exist": _("No current commune has the code “{value}”."),
+        "invalid": _("Give the commune's official code."),
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "queryset",
+            AdministrativeUnit.objects.filter(
+                level=AdministrativeUnit.Level.COMMUNE, valid_to__isnull=True
+            ),
+        )
+        kwargs.setdefault("help_text", "The commune's official code (mã xã).")
+        super().__init__(slug_field="code", **kwargs)
+
+
+@extend_schema_field({"type": "string", "format": "uuid"})
+class PublicIdField(serializers.RelatedField):
+    """An object given by its public id (a UUID), looked up in `queryset`."""
+
+    default_error_messages = {
+        "does_not_exist": _("Nothing with this id can be chosen here."),
+        "invalid": _("Give an id in the form of a UUID."),
+    }
+
+    def to_internal_value(self, data: Any) -> models.Model:
+        try:
+            public_id = uuid.UUID(str(data))
+        except (TypeError, ValueError, AttributeError):
+            self.fail("invalid")
+        try:
+            return self.get_queryset().get(public_id=public_id)
+        except (self.get_queryset().model.DoesNotExist, TypeError, ValueError):
+            self.fail("does_not_exist")
+
+    def to_representation(self, value: models.Model) -> str:
+        return str(value.public_id)
+
+
+class StrictFieldsMixin:
+    """Refuse keys the serializer does not accept, naming each one (no silent drops)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = [key for key in data if key not in writable]
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [_("This field cannot be changed here.")] for key in unknown}
+                )
+        return super().to_internal_value(data)
+
+
+def _text(model: type[models.Model], name: str, **kwargs: Any) -> serializers.CharField:
+    """An optional text input as long as the model's column allows."""
+    field = model._meta.get_field(name)
+    kwargs.setdefault("required", False)
+    kwargs.setdefault("allow_blank", True)
+    if getattr(field, "max_length", None):
+        kwargs.setdefault("max_length", field.max_length)
+    return serializers.CharField(**kwargs)
+
+
+def _choice(choices: type[models.TextChoices], **kwargs: Any) -> serializers.ChoiceField:
+    kwargs.setdefault("required", False)
+    return serializers.ChoiceField(choices=choices.choices, **kwargs)
+
+
+def _choices(choices: type[models.TextChoices], **kwargs: Any) -> serializers.ListField:
+    kwargs.setdefault("required", False)
+    return serializers.ListField(child=serializers.ChoiceField(choices=choices.choices), **kwargs)
+
+
+# ---------------------------------------------------------------------------------------------
+# The case: list rows, summary, full record
 
 
 class CaseSerializer(serializers.ModelSerializer):
+    """A row of the case list. Rows the user sees only in summary carry the given name only."""
+
     id = serializers.UUIDField(source="public_id", read_only=True)
     commune = AdministrativeUnitSerializer(read_only=True)
     province = AdministrativeUnitSerializer(read_only=True)
+    view = serializers.SerializerMethodField(
+        help_text="`full` if you may read the whole file, `summary` if only its summary."
+    )
+    child_name = serializers.SerializerMethodField(
+        help_text="The child's full name; the given name only where you see the summary."
+    )
 
     class Meta:
         model = Case
         fields = [
             "id",
             "number",
+            "view",
             "child_name",
             "commune",
             "province",
@@ -25,3 +184,613 @@ class CaseSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def _full(self, case: Case) -> bool:
+        full_ids = self.context.get("full_ids")
+        return full_ids is None or case.pk in full_ids
+
+    def get_view(self, case: Case) -> str:
+        return FULL if self._full(case) else SUMMARY
+
+    def get_child_name(self, case: Case) -> str:
+        return case.child.full_name if self._full(case) else given_name(case.child.full_name)
+
+
+class ChildSummarySerializer(serializers.Serializer):
+    first_name = serializers.SerializerMethodField(
+        help_text="The given name (tên), the last word of the full name."
+    )
+    age = serializers.IntegerField(read_only=True, allow_null=True)
+    sex = serializers.ChoiceField(choices=Child._meta.get_field("sex").choices, read_only=True)
+
+    def get_first_name(self, child: Child) -> str:
+        return given_name(child.full_name)
+
+
+class CaseSummarySerializer(serializers.ModelSerializer):
+    """What a referral recipient needs: no more than this."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    view = serializers.SerializerMethodField()
+    child = ChildSummarySerializer(read_only=True)
+    commune = AdministrativeUnitSerializer(read_only=True)
+
+    class Meta:
+        model = Case
+        fields = ["id", "view", "number", "status", "child", "commune", "received_at"]
+        read_only_fields = fields
+
+    def get_view(self, case: Case) -> str:
+        return SUMMARY
+
+
+class ChildSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    age = serializers.IntegerField(read_only=True, allow_null=True)
+    residence_commune = AdministrativeUnitSerializer(read_only=True, allow_null=True)
+    special_circumstances = serializers.ListField(
+        child=serializers.ChoiceField(choices=SpecialCircumstance.choices), read_only=True
+    )
+
+    class Meta:
+        model = Child
+        fields = ["id", *CHILD_FIELDS, "age"]
+        read_only_fields = fields
+
+
+class CaseDetailSerializer(serializers.ModelSerializer):
+    """The whole record (Mẫu 01), for users who may read the whole file."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    view = serializers.SerializerMethodField()
+    child = ChildSerializer(read_only=True)
+    commune = AdministrativeUnitSerializer(read_only=True)
+    province = AdministrativeUnitSerializer(read_only=True)
+    incident_commune = AdministrativeUnitSerializer(read_only=True, allow_null=True)
+    received_by = UserRefSerializer(read_only=True, allow_null=True)
+    merged_into = serializers.SlugRelatedField(
+        slug_field="public_id", read_only=True, allow_null=True
+    )
+    abuse_forms = serializers.ListField(
+        child=serializers.ChoiceField(choices=Case.AbuseForm.choices), read_only=True
+    )
+    sexual_abuse_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=Case.SexualAbuseType.choices), read_only=True
+    )
+    abuse_settings = serializers.ListField(
+        child=serializers.ChoiceField(choices=Case.Setting.choices), read_only=True
+    )
+    permissions = serializers.SerializerMethodField(
+        help_text="What you may do on this case (case permission codenames)."
+    )
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "view",
+            "number",
+            "status",
+            "version",
+            "child",
+            "commune",
+            "province",
+            "received_at",
+            "received_by",
+            *RECORD_FIELDS,
+            "emergency_required",
+            "merged_into",
+            "closed_at",
+            "created_at",
+            "updated_at",
+            "permissions",
+        ]
+        read_only_fields = fields
+
+    def get_view(self, case: Case) -> str:
+        return FULL
+
+    def get_permissions(self, case: Case) -> list[str]:
+        return sorted(self.context.get("permissions", ()))
+
+
+class FamilyMemberSerializer(serializers.ModelSerializer):
+    """A member of the child's family. `id` is only meaningful within this case."""
+
+    class Meta:
+        model = FamilyMember
+        fields = ["id", *FAMILY_FIELDS]
+        read_only_fields = fields
+
+
+# ---------------------------------------------------------------------------------------------
+# Inputs: opening a case, editing the record and the child, family
+
+
+class ChildInputSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    residence_commune = CommuneCodeField(required=False, allow_null=True)
+    special_circumstances = _choices(SpecialCircumstance)
+
+    class Meta:
+        model = Child
+        fields = list(CHILD_FIELDS)
+
+
+class CaseRecordInputSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    """The record fields of Mẫu 01 (PATCH sends only those that change)."""
+
+    incident_commune = CommuneCodeField(required=False, allow_null=True)
+    abuse_forms = _choices(Case.AbuseForm)
+    sexual_abuse_types = _choices(Case.SexualAbuseType)
+    abuse_settings = _choices(Case.Setting)
+
+    class Meta:
+        model = Case
+        fields = list(RECORD_FIELDS)
+
+
+class CaseOpenSerializer(CaseRecordInputSerializer):
+    """The commune officer opens a case from a report received at the commune (Mẫu 01)."""
+
+    commune = CommuneCodeField(help_text="The responsible commune's official code.")
+    child = ChildInputSerializer()
+    received_at = serializers.DateTimeField(
+        required=False, help_text="When the report was received; now if left out."
+    )
+
+    class Meta(CaseRecordInputSerializer.Meta):
+        fields = ["commune", "child", "received_at", *RECORD_FIELDS]
+
+
+class FamilyMemberInputSerializer(StrictFieldsMixin, serializers.ModelSerializer):
+    class Meta:
+        model = FamilyMember
+        fields = list(FAMILY_FIELDS)
+
+
+# ---------------------------------------------------------------------------------------------
+# Assessments, decisions, meetings, plans
+
+
+class AssessmentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    assessor = UserRefSerializer(read_only=True)
+    tally = serializers.SerializerMethodField(
+        help_text="How many factors are rated high, medium and low (the forms' «Tổng số»)."
+    )
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "kind",
+            "assessed_at",
+            "assessor",
+            *Assessment.RATING_FIELDS,
+            *Assessment.PROTECTION_FIELDS,
+            "tally",
+            "summary",
+            "emergency_required",
+            "safety_measures",
+            *SPECIFIC_TEXT_FIELDS,
+            "carer_safe",
+            "no_remaining_risk",
+            "child_stable",
+            "recommendation",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {level: {"type": "integer"} for level in RiskLevel.values},
+            "required": list(RiskLevel.values),
+        }
+    )
+    def get_tally(self, assessment: Assessment) -> dict[str, int]:
+        return assessment.tally()
+
+
+class SeparationExtensionSerializer(serializers.ModelSerializer):
+    decided_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = SeparationExtension
+        fields = [
+            "previous_ends_at",
+            "new_ends_at",
+            "reason",
+            "authority_reference",
+            "decided_by",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class EmergencyDecisionSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    decided_by = UserRefSerializer(read_only=True)
+    extensions = SeparationExtensionSerializer(many=True, read_only=True)
+    is_active_separation = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = EmergencyDecision
+        fields = [
+            "id",
+            "kind",
+            "decision_number",
+            "decided_at",
+            "decided_by",
+            "measures",
+            "separated_from",
+            "ground",
+            "safe_place",
+            "alternative_care",
+            "starts_at",
+            "ends_at",
+            "ended_at",
+            "end_reason",
+            "is_active_separation",
+            "extensions",
+        ]
+        read_only_fields = fields
+
+
+class NeedsMeetingSerializer(serializers.ModelSerializer):
+    recorded_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = NeedsMeeting
+        fields = ["held_at", "chaired_by", "attendees", "minutes", "recorded_by", "recorded_at"]
+        read_only_fields = fields
+
+
+class PlanActivitySerializer(serializers.ModelSerializer):
+    organisation = OrganisationRefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = PlanActivity
+        fields = [
+            "measure",
+            "description",
+            "organisation",
+            "person_responsible",
+            "starts_on",
+            "ends_on",
+            "resources",
+            "cost",
+            "status",
+        ]
+        read_only_fields = fields
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    drafted_by = UserRefSerializer(read_only=True)
+    approved_by = UserRefSerializer(read_only=True, allow_null=True)
+    activities = PlanActivitySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Plan
+        fields = [
+            "id",
+            "version",
+            "status",
+            "objectives",
+            "monitoring",
+            "review_on",
+            "drafted_by",
+            "drafted_at",
+            "submitted_at",
+            "submission_count",
+            "approved_by",
+            "approved_at",
+            "decision_number",
+            "decision_date",
+            "activities",
+        ]
+        read_only_fields = fields
+
+
+# ---------------------------------------------------------------------------------------------
+# History, steps, deadlines
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    step = serializers.CharField(source="name", read_only=True)
+    step_label = serializers.SerializerMethodField()
+    actor = UserRefSerializer(read_only=True)
+    details = serializers.DictField(read_only=True)
+
+    class Meta:
+        model = CaseTransition
+        fields = [
+            "step",
+            "step_label",
+            "from_status",
+            "to_status",
+            "actor",
+            "at",
+            "reason",
+            "details",
+        ]
+        read_only_fields = fields
+
+    def get_step_label(self, transition: CaseTransition) -> str:
+        step = STEPS.get(transition.name)
+        return str(step.label) if step else transition.name
+
+
+class StepSerializer(serializers.Serializer):
+    name = serializers.CharField(read_only=True)
+    label = serializers.CharField(read_only=True)
+    requires = serializers.CharField(read_only=True)
+    form = serializers.CharField(read_only=True, help_text="The Decree 56 form it produces.")
+    target = serializers.CharField(
+        read_only=True, allow_null=True, help_text="The status it leads to; null: unchanged."
+    )
+
+
+class DeadlineSerializer(serializers.Serializer):
+    rule = serializers.CharField(source="rule.code", read_only=True)
+    name = serializers.CharField(source="rule.name", read_only=True)
+    citation = serializers.CharField(source="rule.citation", read_only=True)
+    starts_at = serializers.DateTimeField(source="deadline.starts_at", read_only=True)
+    due_at = serializers.DateTimeField(source="deadline.due_at", read_only=True)
+    met_at = serializers.DateTimeField(source="deadline.met_at", read_only=True, allow_null=True)
+    waived_at = serializers.DateTimeField(
+        source="deadline.waived_at", read_only=True, allow_null=True
+    )
+    note = serializers.CharField(source="deadline.note", read_only=True)
+    state = serializers.ChoiceField(
+        choices=["open", "overdue", "met", "met_late", "waived"], read_only=True
+    )
+    state_label = serializers.CharField(source="label", read_only=True)
+    seconds_left = serializers.IntegerField(
+        read_only=True, allow_null=True, help_text="Negative when overdue; null once met or waived."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Notes and documents
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    author = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = CaseNote
+        fields = ["id", "text", "author", "created_at"]
+        read_only_fields = fields
+
+
+class NoteInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    text = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class DocumentSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    uploaded_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = CaseDocument
+        fields = [
+            "id",
+            "kind",
+            "description",
+            "original_name",
+            "content_type",
+            "size",
+            "sha256",
+            "uploaded_at",
+            "uploaded_by",
+        ]
+        read_only_fields = fields
+
+
+class DocumentInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,  # the service names the empty file
+        help_text="PDF, JPEG, PNG or Word (.docx); the type is read from the content.",
+    )
+    kind = _choice(CaseDocument.Kind)
+    description = _text(CaseDocument, "description")
+
+
+# ---------------------------------------------------------------------------------------------
+# Workflow steps: one input serializer per step
+
+
+class StepInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    step = serializers.CharField(help_text="The name of the step.")
+
+
+def _ratings() -> dict[str, serializers.ChoiceField]:
+    return {
+        name: _choice(RiskLevel, help_text=str(Assessment._meta.get_field(name).verbose_name))
+        for name in Assessment.RATING_FIELDS + Assessment.PROTECTION_FIELDS
+    }
+
+
+def _step_serializer(
+    class_name: str, fields: dict[str, serializers.Field], doc: str = ""
+) -> type[StepInputSerializer]:
+    return type(class_name, (StepInputSerializer,), {**fields, "__doc__": doc or None})
+
+
+def _reason(**kwargs: Any) -> serializers.CharField:
+    return serializers.CharField(required=False, allow_blank=True, **kwargs)
+
+
+class ActivityInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    measure = _choice(Measure)
+    description = _text(PlanActivity, "description")
+    organisation = PublicIdField(
+        queryset=Organisation.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="The responsible organisation's id, or null.",
+    )
+    person_responsible = _text(PlanActivity, "person_responsible")
+    starts_on = serializers.DateField(required=False, allow_null=True)
+    ends_on = serializers.DateField(required=False, allow_null=True)
+    resources = _text(PlanActivity, "resources")
+    cost = serializers.DecimalField(
+        max_digits=14, decimal_places=0, required=False, allow_null=True, help_text="VND."
+    )
+
+
+AssessInitialStepSerializer = _step_serializer(
+    "AssessInitialStepSerializer",
+    {
+        **_ratings(),
+        "emergency_required": serializers.BooleanField(required=False),
+        "safety_measures": _text(Assessment, "safety_measures"),
+        "summary": _text(Assessment, "summary"),
+        "assessed_at": serializers.DateTimeField(required=False),
+    },
+    "Initial risk assessment (Mẫu 02).",
+)
+DecideEmergencyStepSerializer = _step_serializer(
+    "DecideEmergencyStepSerializer",
+    {
+        "kind": _choice(EmergencyDecision.Kind),
+        "decision_number": _text(EmergencyDecision, "decision_number"),
+        "decided_at": serializers.DateTimeField(required=False),
+        "measures": _text(EmergencyDecision, "measures"),
+        "separated_from": _text(EmergencyDecision, "separated_from"),
+        "ground": _choice(EmergencyDecision.Ground, allow_blank=True),
+        "safe_place": _text(EmergencyDecision, "safe_place"),
+        "alternative_care": _text(EmergencyDecision, "alternative_care"),
+        "starts_at": serializers.DateTimeField(required=False, allow_null=True),
+        "ends_at": serializers.DateTimeField(required=False, allow_null=True),
+        "authority_reference": _text(SeparationExtension, "authority_reference"),
+    },
+    "Emergency intervention or temporary separation (Mẫu 07).",
+)
+ExtendSeparationStepSerializer = _step_serializer(
+    "ExtendSeparationStepSerializer",
+    {
+        "decision": serializers.UUIDField(help_text="The separation decision's id."),
+        "new_ends_at": serializers.DateTimeField(),
+        "reason": _reason(),
+        "authority_reference": _text(SeparationExtension, "authority_reference"),
+    },
+)
+EndSeparationStepSerializer = _step_serializer(
+    "EndSeparationStepSerializer",
+    {
+        "decision": serializers.UUIDField(help_text="The separation decision's id."),
+        "reason": _reason(),
+    },
+)
+AssessSpecificStepSerializer = _step_serializer(
+    "AssessSpecificStepSerializer",
+    {
+        **_ratings(),
+        **{name: _text(Assessment, name) for name in SPECIFIC_TEXT_FIELDS},
+        "carer_safe": serializers.BooleanField(required=False, allow_null=True),
+        "summary": _text(Assessment, "summary"),
+        "assessed_at": serializers.DateTimeField(required=False),
+    },
+    "Specific risk assessment (Mẫu 03, Art. 27(1) a–h).",
+)
+HoldNeedsMeetingStepSerializer = _step_serializer(
+    "HoldNeedsMeetingStepSerializer",
+    {
+        "held_at": serializers.DateTimeField(required=False),
+        "chaired_by": _text(NeedsMeeting, "chaired_by"),
+        "attendees": _text(NeedsMeeting, "attendees"),
+        "minutes": _text(NeedsMeeting, "minutes"),
+    },
+)
+DraftPlanStepSerializer = _step_serializer(
+    "DraftPlanStepSerializer",
+    {
+        "objectives": _text(Plan, "objectives"),
+        "monitoring": _text(Plan, "monitoring"),
+        "review_on": serializers.DateField(required=False, allow_null=True),
+        "reason": _reason(help_text="Why the plan changes (needed during implementation)."),
+        "activities": ActivityInputSerializer(many=True, required=False),
+    },
+    "The support-intervention plan (Mẫu 04).",
+)
+SubmitPlanStepSerializer = _step_serializer("SubmitPlanStepSerializer", {})
+ReturnPlanStepSerializer = _step_serializer("ReturnPlanStepSerializer", {"reason": _reason()})
+ApprovePlanStepSerializer = _step_serializer(
+    "ApprovePlanStepSerializer",
+    {
+        "decision_number": _text(Plan, "decision_number"),
+        "decision_date": serializers.DateField(required=False, allow_null=True),
+    },
+    "The chairman's approval decision (Mẫu 05).",
+)
+StartImplementationStepSerializer = _step_serializer("StartImplementationStepSerializer", {})
+RecordReviewStepSerializer = _step_serializer(
+    "RecordReviewStepSerializer",
+    {
+        **_ratings(),
+        "no_remaining_risk": serializers.BooleanField(required=False),
+        "child_stable": serializers.BooleanField(required=False),
+        "recommendation": _choice(Assessment.Recommendation),
+        "summary": _text(Assessment, "summary"),
+        "assessed_at": serializers.DateTimeField(required=False),
+    },
+    "The review (Mẫu 06).",
+)
+CloseStepSerializer = _step_serializer("CloseStepSerializer", {"reason": _reason()})
+MarkNotSubstantiatedStepSerializer = _step_serializer(
+    "MarkNotSubstantiatedStepSerializer", {"reason": _reason()}
+)
+TransferStepSerializer = _step_serializer(
+    "TransferStepSerializer",
+    {"commune": CommuneCodeField(required=False, allow_null=True), "reason": _reason()},
+)
+MergeStepSerializer = _step_serializer(
+    "MergeStepSerializer",
+    {
+        "into": serializers.UUIDField(
+            required=False, allow_null=True, help_text="The id of the case it duplicates."
+        ),
+        "reason": _reason(),
+    },
+)
+
+STEP_INPUTS: dict[str, type[StepInputSerializer]] = {
+    "assess_initial": AssessInitialStepSerializer,
+    "decide_emergency": DecideEmergencyStepSerializer,
+    "extend_separation": ExtendSeparationStepSerializer,
+    "end_separation": EndSeparationStepSerializer,
+    "assess_specific": AssessSpecificStepSerializer,
+    "hold_needs_meeting": HoldNeedsMeetingStepSerializer,
+    "draft_plan": DraftPlanStepSerializer,
+    "submit_plan": SubmitPlanStepSerializer,
+    "return_plan": ReturnPlanStepSerializer,
+    "approve_plan": ApprovePlanStepSerializer,
+    "start_implementation": StartImplementationStepSerializer,
+    "record_review": RecordReviewStepSerializer,
+    "close": CloseStepSerializer,
+    "mark_not_substantiated": MarkNotSubstantiatedStepSerializer,
+    "transfer": TransferStepSerializer,
+    "merge": MergeStepSerializer,
+}
+
+
+class StepChoiceSerializer(serializers.Serializer):
+    step = serializers.ChoiceField(choices=list(STEPS))
+
+
+class TransitionResultSerializer(serializers.Serializer):
+    case = CaseDetailSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="The case after the step; null when the step took it out of your reach "
+        "(a transfer to another commune).",
+    )
+    transition = TransitionSerializer(read_only=True, help_text="The history row it wrote.")
+    related_id = serializers.UUIDField(
+        read_only=True,
+        allow_null=True,
+        help_text="The id of the assessment, emergency decision or plan the step made or changed.",
+    )

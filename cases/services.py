@@ -148,6 +148,7 @@ def _check_multi(field: str, values: Any) -> list[str]:
 
 def _clean_child(data: dict[str, Any]) -> dict[str, Any]:
     data = {k: v for k, v in data.items() if k in CHILD_FIELDS}
+    check_lengths(Child, data)
     if "special_circumstances" in data:
         data["special_circumstances"] = _check_multi(
             "special_circumstances", data["special_circumstances"]
@@ -166,6 +167,7 @@ def _clean_child(data: dict[str, Any]) -> dict[str, Any]:
 
 def _clean_record(data: dict[str, Any], *, current: Case | None = None) -> dict[str, Any]:
     data = {k: v for k, v in data.items() if k in RECORD_FIELDS}
+    check_lengths(Case, data)
     for field in ("abuse_forms", "sexual_abuse_types", "abuse_settings"):
         if field in data:
             data[field] = _check_multi(field, data[field])
@@ -370,7 +372,9 @@ def _finish(
     from_status = case.status
     if step.target is not None:
         case.status = step.target
-    case.save(update_fields=["status", "updated_at", *extra_fields])
+    # Every step changes the case, so its ETag changes too (DESIGN §10).
+    case.version += 1
+    case.save(update_fields=["status", "version", "updated_at", *extra_fields])
     CaseTransition.objects.create(
         case=case,
         name=step.name,
@@ -384,12 +388,27 @@ def _finish(
     return case
 
 
+def _text(value: Any) -> str:
+    """Read a text input that may be missing (None) as stripped text."""
+    return "" if value is None else str(value).strip()
+
+
 def _required_text(data: dict[str, Any], *fields: str) -> None:
-    missing = {
-        f: _("This field is required.") for f in fields if not str(data.get(f) or "").strip()
-    }
+    missing = {f: _("This field is required.") for f in fields if not _text(data.get(f))}
     if missing:
         raise ValidationError(missing)
+
+
+def check_lengths(model: type, data: dict[str, Any]) -> None:
+    """Refuse text longer than its column, naming the field (never a database error)."""
+    errors = {}
+    for field in model._meta.concrete_fields:
+        limit = getattr(field, "max_length", None)
+        value = data.get(field.name)
+        if limit and isinstance(value, str) and len(value) > limit:
+            errors[field.name] = _("At most %(limit)s characters.") % {"limit": limit}
+    if errors:
+        raise ValidationError(errors)
 
 
 def _past_time(field: str, value: datetime.datetime | None, case: Case) -> datetime.datetime:
@@ -463,12 +482,13 @@ def case_decide_emergency(*, actor: User, case: Case, **data: Any) -> EmergencyD
     if kind not in EmergencyDecision.Kind.values:
         raise ValidationError({"kind": _("Choose emergency intervention or separation.")})
     _required_text(data, "decision_number", "measures")
+    check_lengths(EmergencyDecision, data)
     decided_at = _past_time("decided_at", data.get("decided_at"), case)
     fields: dict[str, Any] = {
-        "decision_number": data["decision_number"].strip(),
+        "decision_number": _text(data["decision_number"]),
         "measures": data["measures"],
     }
-    authority = (data.get("authority_reference") or "").strip()
+    authority = _text(data.get("authority_reference"))
     if kind == EmergencyDecision.Kind.SEPARATION:
         _required_text(data, "separated_from", "safe_place", "alternative_care", "ground")
         if data["ground"] not in EmergencyDecision.Ground.values:
@@ -542,11 +562,12 @@ def case_extend_separation(
     decision = _running_separation(
         case, EmergencyDecision.objects.select_for_update().get(pk=decision.pk)
     )
-    if not reason.strip():
+    if not _text(reason):
         raise ValidationError({"reason": _("Give the reason for the extension.")})
     if new_ends_at <= decision.ends_at:
         raise ValidationError({"new_ends_at": _("The new end must come after the current end.")})
-    authority_reference = authority_reference.strip()
+    authority_reference = _text(authority_reference)
+    check_lengths(SeparationExtension, {"authority_reference": authority_reference})
     if new_ends_at > _separation_cap(decision.starts_at) and not authority_reference:
         raise ValidationError(
             {
@@ -596,7 +617,7 @@ def case_end_separation(
     decision = _running_separation(
         case, EmergencyDecision.objects.select_for_update().get(pk=decision.pk)
     )
-    if not reason.strip():
+    if not _text(reason):
         raise ValidationError({"reason": _("Give the reason for ending the separation.")})
     now = timezone.now()
     decision.ended_at = now
@@ -657,6 +678,7 @@ def case_hold_needs_meeting(*, actor: User, case: Case, **data: Any) -> NeedsMee
     """Record the needs meeting and its minutes (Art. 27(2)); the 5-day plan clock starts."""
     case, step = _begin(actor=actor, case=case, name="hold_needs_meeting")
     _required_text(data, "chaired_by", "attendees", "minutes")
+    check_lengths(NeedsMeeting, data)
     held_at = _past_time("held_at", data.get("held_at"), case)
     meeting = NeedsMeeting.objects.create(
         case=case,
@@ -696,7 +718,11 @@ def _clean_activities(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row = {k: v for k, v in activity.items() if k in ACTIVITY_FIELDS}
         if row.get("measure") not in Measure.values:
             errors[f"{prefix}.measure"] = _("Choose the measure (Art. 49 or 50).")
-        if not str(row.get("description") or "").strip():
+        if len(_text(row.get("person_responsible"))) > 200:
+            errors[f"{prefix}.person_responsible"] = _("At most %(limit)s characters.") % {
+                "limit": 200
+            }
+        if not _text(row.get("description")):
             errors[f"{prefix}.description"] = _("Describe the activity.")
         if not row.get("organisation") and not str(row.get("person_responsible") or "").strip():
             errors[f"{prefix}.person_responsible"] = _(
@@ -741,7 +767,7 @@ def case_draft_plan(
     """Draft the plan (Mẫu 04): a new version, or a redraft of the draft not yet submitted."""
     case, step = _begin(actor=actor, case=case, name="draft_plan")
     errors = {}
-    if not objectives.strip():
+    if not _text(objectives):
         errors["objectives"] = _("State the objectives of the plan.")
     if review_on is None:
         errors["review_on"] = _("Give the date the plan will be reviewed.")
@@ -755,7 +781,7 @@ def case_draft_plan(
         review = _latest(case, Assessment.Kind.REVIEW)
         if review is None or review.recommendation != Assessment.Recommendation.NEW_PLAN:
             raise StepNotAvailable(_("A new plan follows a review that calls for one."))
-    if previous_status == Case.Status.IN_IMPLEMENTATION and not reason.strip():
+    if previous_status == Case.Status.IN_IMPLEMENTATION and not _text(reason):
         raise ValidationError({"reason": _("Say why the plan must change (Art. 29(1)(a)).")})
     plan = case.plans.filter(status=Plan.Status.DRAFT).first()
     if plan is None:
@@ -815,7 +841,7 @@ def case_submit_plan(*, actor: User, case: Case) -> Plan:
 def case_return_plan(*, actor: User, case: Case, reason: str) -> Plan:
     """The chairman sends the plan back to the officer, saying why."""
     case, step = _begin(actor=actor, case=case, name="return_plan")
-    if not reason.strip():
+    if not _text(reason):
         raise ValidationError({"reason": _("Say what must change.")})
     plan = _current_draft(case, Plan.Status.SUBMITTED)
     plan.status = Plan.Status.DRAFT
@@ -846,8 +872,10 @@ def case_approve_plan(
     case, step = _begin(actor=actor, case=case, name="approve_plan")
     plan = _current_draft(case, Plan.Status.SUBMITTED)
     errors = {}
-    if not (decision_number or "").strip():
+    if not _text(decision_number):
         errors["decision_number"] = _("Give the decision number.")
+    elif len(_text(decision_number)) > Plan._meta.get_field("decision_number").max_length:
+        errors["decision_number"] = _("At most %(limit)s characters.") % {"limit": 40}
     if decision_date is None:
         errors["decision_date"] = _("Give the decision date.")
     elif decision_date > timezone.localdate():
@@ -860,7 +888,7 @@ def case_approve_plan(
     case.plans.filter(status=Plan.Status.APPROVED).update(status=Plan.Status.SUPERSEDED)
     plan.status = Plan.Status.APPROVED
     plan.approved_by, plan.approved_at = actor, now
-    plan.decision_number, plan.decision_date = decision_number.strip(), decision_date
+    plan.decision_number, plan.decision_date = _text(decision_number), decision_date
     plan.save()
     _finish(
         case=case,
@@ -945,7 +973,7 @@ def case_close(*, actor: User, case: Case, reason: str = "") -> Case:
 @transaction.atomic
 def case_mark_not_substantiated(*, actor: User, case: Case, reason: str) -> Case:
     case, step = _begin(actor=actor, case=case, name="mark_not_substantiated")
-    if not reason.strip():
+    if not _text(reason):
         raise ValidationError({"reason": _("Say why the report is not substantiated.")})
     now = timezone.now()
     case.closed_at = now
@@ -963,7 +991,7 @@ def case_transfer(*, actor: User, case: Case, commune: AdministrativeUnit, reaso
         errors["commune"] = _("Choose a current commune.")
     elif commune.pk == case.commune_id:
         errors["commune"] = _("The case is already held by this commune.")
-    if not reason.strip():
+    if not _text(reason):
         errors["reason"] = _("Say why the case is transferred.")
     if errors:
         raise ValidationError(errors)
@@ -992,7 +1020,7 @@ def case_merge(*, actor: User, case: Case, into: Case, reason: str) -> Case:
         errors["into"] = _("Choose another case.")
     elif VIEW_CASE not in case_permissions(actor, into) or into.status not in OPEN_STATES:
         errors["into"] = _("Choose an open case that you can see.")
-    if not reason.strip():
+    if not _text(reason):
         errors["reason"] = _("Say why this case is a duplicate.")
     if errors:
         raise ValidationError(errors)
@@ -1035,9 +1063,9 @@ STEP_SERVICES = {
 def case_note_add(*, actor: User, case: Case, text: str) -> CaseNote:
     """Add a note; anyone who reads the whole file may annotate it."""
     _require(actor, case, VIEW_CASE)
-    if not text.strip():
+    if not _text(text):
         raise ValidationError({"text": _("The note is empty.")})
-    return CaseNote.objects.create(case=case, author=actor, text=text.strip())
+    return CaseNote.objects.create(case=case, author=actor, text=_text(text))
 
 
 # Accepted documents: the type is decided from the file's first bytes, not from its name.

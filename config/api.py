@@ -5,19 +5,61 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
 from django.http import Http404
 from django.utils.translation import gettext as _
-from rest_framework import exceptions
+from django.utils.translation import gettext_lazy
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 
+class Conflict(exceptions.APIException):
+    """The request is well formed but the resource's state does not allow it (409)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = gettext_lazy("The request conflicts with the current state of the record.")
+    default_code = "conflict"
+
+
+class PreconditionFailed(exceptions.APIException):
+    """`If-Match` names a version that is no longer current (412): nothing was saved."""
+
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = gettext_lazy(
+        "The record has changed since you read it. Nothing was saved; read it again."
+    )
+    default_code = "precondition_failed"
+
+
+class PreconditionRequired(exceptions.APIException):
+    """The edit must be conditional: send `If-Match` with the ETag you read (428)."""
+
+    status_code = 428  # RFC 6585
+    default_detail = gettext_lazy(
+        "Send the If-Match header with the ETag of the version you are editing."
+    )
+    default_code = "precondition_required"
+
+
 def _field_errors(detail: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Flatten DRF's nested validation detail into {"field.sub": ["message", ...]}."""
+    """
+    Flatten DRF's nested validation detail into {"field.sub": ["message", ...]}.
+
+    List positions are written `name[0]` whether they come from a nested list serializer or a
+    ListField (which reports {0: [...]}), the same names the services use
+    (e.g. `activities[0].ends_on`).
+    """
     if isinstance(detail, dict):
         flat: dict[str, list[str]] = {}
         for key, value in detail.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(key, int):
+                name = f"{prefix}[{key}]" if prefix else str(key)
+            else:
+                name = f"{prefix}.{key}" if prefix else str(key)
             flat.update(_field_errors(value, name))
         return flat
     if isinstance(detail, list) and detail and all(not isinstance(d, (dict, list)) for d in detail):
@@ -34,12 +76,17 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """
     Answer every API failure as {"error": {"status", "code", "message", "fields"}}.
 
-    Not-found and may-not-see share one answer (404, no existence oracle).
+    Not-found and may-not-see share one answer (404, no existence oracle). A Django
+    ValidationError raised by a service becomes a 400 whose fields are the service's field
+    names; a PermissionDenied keeps the service's message.
     """
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
-        exc = exceptions.PermissionDenied()
+        message = str(exc)
+        exc = exceptions.PermissionDenied(detail=message or None)
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(detail=serializers.as_serializer_error(exc))
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
@@ -61,3 +108,86 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         }
     }
     return response
+
+
+# ---------------------------------------------------------------------------------------------
+# The error shape in the OpenAPI schema
+
+
+class ErrorDetailSerializer(serializers.Serializer):
+    status = serializers.IntegerField(help_text="The HTTP status code.")
+    code = serializers.CharField(
+        help_text="A stable machine-readable code, e.g. not_found, invalid, step_not_available."
+    )
+    message = serializers.CharField(help_text="A human-readable message in the user's language.")
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="For 400: each invalid field (e.g. `activities[0].ends_on`) and its messages.",
+    )
+
+
+class ErrorSerializer(serializers.Serializer):
+    error = ErrorDetailSerializer()
+
+
+def error_responses(*codes: int) -> dict[int, type[serializers.Serializer]]:
+    """The `responses` entries of extend_schema for the given failure status codes."""
+    return {code: ErrorSerializer for code in codes}
+
+
+# ---------------------------------------------------------------------------------------------
+# One name per choice set in the OpenAPI schema
+
+_ENUM_NAMES: dict[frozenset[str], str] = {}
+
+
+def schema_enum_name(choices: type[models.Choices], name: str) -> None:
+    """
+    Give a choice set one component name in the schema, wherever a field uses it.
+
+    drf-spectacular names enums after the field (`status`, `kind`), which collides when two
+    models have a `status` with different values, and gives one set several names when
+    several fields share it (the five risk ratings). This does what ENUM_NAME_OVERRIDES does,
+    declared next to the serializers that use the choices.
+    """
+    _ENUM_NAMES[frozenset(str(value) for value in choices.values)] = name
+
+
+def _enum_name(field: serializers.ChoiceField) -> str | None:
+    values = frozenset(str(value) for value in field.choices if value not in ("", None))
+    return _ENUM_NAMES.get(values)
+
+
+class NamedEnumFieldExtension(OpenApiSerializerFieldExtension):
+    """Render a choice field whose set has a declared name as a reference to that enum."""
+
+    target_class = "rest_framework.fields.ChoiceField"
+    match_subclasses = True
+
+    @classmethod
+    def _matches(cls, target: Any) -> bool:
+        return (
+            super()._matches(target)
+            and isinstance(target, serializers.ChoiceField)
+            and not isinstance(target, serializers.MultipleChoiceField)
+            and _enum_name(target) is not None
+        )
+
+    def map_serializer_field(self, auto_schema: Any, direction: str) -> dict[str, Any]:
+        field = self.target
+        name = _enum_name(field)
+        choices = [(k, v) for k, v in field.choices.items() if k not in ("", None)]
+        component = ResolvedComponent(
+            name=name,
+            type=ResolvedComponent.SCHEMA,
+            object=name,
+            schema={
+                "type": "string",
+                "enum": [k for k, _label in choices],
+                "description": build_choice_description_list(choices),
+            },
+        )
+        auto_schema.registry.register_on_missing(component)
+        if field.allow_blank:
+            return {"oneOf": [component.ref, {"type": "string", "enum": [""]}]}
+        return component.ref

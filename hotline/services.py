@@ -143,6 +143,7 @@ def call_log(*, actor: User, **data: Any) -> Call:
         raise ValidationError(errors)
     consents = bool(data.get("caller_consents"))
     texts = {field: str(data.get(field) or "").strip() for field in CALL_TEXT_FIELDS}
+    case_services.check_lengths(Call, texts)
     number_key = caller_number_key(number_value) if number_kind == Call.NumberKind.NUMBER else ""
     if not consents:
         # Mẫu 01 section A.3: the reporter's name, phone and address only with their agreement.
@@ -209,6 +210,7 @@ def report_submit(
         errors["child_age"] = _("The estimated age must be between 0 and 17.")
     if errors:
         raise ValidationError(errors)
+    case_services.check_lengths(CollaboratorReport, {"child_name": child_name, "place": place})
     report = CollaboratorReport.objects.create(
         collaborator=actor,
         commune=commune,

@@ -54,11 +54,16 @@ def test_anonymous_requests_get_the_error_shape(world):
     assert set(response.json()["error"]) == {"status", "code", "message", "fields"}
 
 
-def test_writes_are_not_offered_yet(world):
-    response = api_for(world.officer).patch(
-        f"/api/v1/cases/{world.case.public_id}/", {"child_name": "X"}, format="json"
+def test_the_child_name_is_not_a_field_of_the_record(world):
+    client = api_for(world.officer)
+    response = client.patch(
+        f"/api/v1/cases/{world.case.public_id}/",
+        {"child_name": "X"},
+        format="json",
+        HTTP_IF_MATCH=f'"{world.case.version}"',
     )
-    assert response.status_code == 405
+    assert response.status_code == 400
+    assert "child_name" in response.json()["error"]["fields"]
     world.case.refresh_from_db()
     assert world.case.child_name == "Nguyễn Văn An"
 
@@ -91,7 +96,9 @@ def test_the_list_costs_a_fixed_number_of_queries(world, django_assert_max_num_q
     for index in range(30):
         make_case(world.commune, f"Trẻ {index}")
     client = api_for(world.supervisor)
-    # memberships, count, one page of cases joined to communes and provinces
+    # memberships (for the door, then for which rows show the whole file), count, one page of
+    # cases joined to communes and provinces; shares are asked only for rows jurisdiction
+    # does not cover
     with django_assert_max_num_queries(4):
         response = client.get("/api/v1/cases/")
     assert response.status_code == 200
