@@ -68,6 +68,8 @@ def caller_number_display(value: str, kind: str) -> str:
         return _("short number %(digits)s") % {"digits": value}
     if kind == "withheld":
         return _("withheld number")
+    if kind == "number":
+        return _("number not kept: the caller was not identified")
     return _("no number")
 
 

@@ -153,8 +153,11 @@ def call_log(*, actor: User, **data: Any) -> Call:
     telephony = data.get("telephony")
     if telephony is not None and not isinstance(telephony, TelephonyCall):
         telephony = None
-    if telephony is not None and Call.objects.filter(telephony=telephony).exists():
-        raise ValidationError({"telephony": _("This call was already logged.")})
+    if telephony is not None:
+        # Lock the ringing call so two operators cannot both log it.
+        telephony = TelephonyCall.objects.select_for_update().get(pk=telephony.pk)
+        if Call.objects.filter(telephony=telephony).exists():
+            raise ValidationError({"telephony": _("This call was already logged.")})
     return Call.objects.create(
         operator=actor,
         call_type=call_type,
@@ -278,6 +281,12 @@ def intake_open_case(
     commune = commune or _responsible_commune(item)
     if commune is None:
         raise ValidationError({"commune": _("Choose the commune that must act.")})
+    commune = _commune(commune, "commune")
+    if isinstance(item, CollaboratorReport) and commune not in officer_communes_of(actor):
+        # An officer opens cases of their own commune; another commune's case is a transfer.
+        raise ValidationError(
+            {"commune": _("Open the case in your commune; transfer it afterwards if needed.")}
+        )
     child = Child.objects.create(
         full_name=item.child_name,
         estimated_age=item.child_age,

@@ -56,15 +56,17 @@ def signature_verify(*, body: bytes, timestamp: str | None, signature: str | Non
         raise SignatureRefused("not_configured", _("The telephony webhook is not configured."))
     if not timestamp or not signature:
         raise SignatureRefused("missing_signature", _("The request is not signed."))
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        raise SignatureRefused("bad_timestamp", _("The timestamp is not a number.")) from None
+    if len(timestamp) > 12 or not timestamp.strip().isdigit():
+        raise SignatureRefused("bad_timestamp", _("The timestamp is not a number of seconds."))
+    sent_at = int(timestamp)
     if abs(timezone.now().timestamp() - sent_at) > settings.TELEPHONY_WEBHOOK_WINDOW_SECONDS:
         raise SignatureRefused("stale_signature", _("The signature is too old or too new."))
     expected = sign(body, sent_at, secret)
-    if not hmac.compare_digest(expected, signature.strip()):
+    if not hmac.compare_digest(expected.encode(), signature.strip().encode("utf-8", "replace")):
         raise SignatureRefused("bad_signature", _("The signature does not match."))
+    # Signatures older than twice the window can no longer pass the time check: forget them.
+    window = settings.TELEPHONY_WEBHOOK_WINDOW_SECONDS
+    WebhookSignature.objects.filter(timestamp__lt=sent_at - 2 * window).delete()
     try:
         with transaction.atomic():
             WebhookSignature.objects.create(signature=expected[7:], timestamp=sent_at)
@@ -93,14 +95,17 @@ def _parse(body: bytes) -> dict[str, str]:
             errors[name] = _("This field is required.")
     if data.get("type") and data["type"] not in TelephonyEvent.Kind.values:
         errors["type"] = _("Use call.started, call.answered or call.ended.")
-    occurred = (
-        parse_datetime(data["occurred_at"]) if isinstance(data.get("occurred_at"), str) else None
-    )
+    try:
+        raw_time = data.get("occurred_at")
+        occurred = parse_datetime(raw_time) if isinstance(raw_time, str) else None
+    except ValueError:  # well-formed but impossible, e.g. month 13
+        occurred = None
     if data.get("occurred_at") and (occurred is None or timezone.is_naive(occurred)):
         errors["occurred_at"] = _("Give an ISO 8601 time with its offset.")
-    for name in ("event_id", "call_id"):
-        if isinstance(data.get(name), str) and len(data[name]) > 100:
-            errors[name] = _("At most 100 characters.")
+    for name in ("event_id", "call_id", "caller_number"):
+        value = data.get(name)
+        if isinstance(value, str) and (len(value) > 100 or "\x00" in value):
+            errors[name] = _("At most 100 characters, and no control characters.")
     if errors:
         raise ValidationError(errors)
     data["occurred_at"] = occurred

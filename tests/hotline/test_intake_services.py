@@ -308,3 +308,35 @@ def test_a_malformed_event_names_its_fields(db):
     with pytest.raises(ValidationError) as error:
         telephony_event_apply(body=b'{"type": "call.exploded", "occurred_at": "yesterday"}')
     assert {"event_id", "call_id", "type", "occurred_at"} <= set(error.value.message_dict)
+
+
+def test_an_officer_opens_a_report_only_in_their_own_commune(world):
+    item = report(world)
+    with pytest.raises(ValidationError) as error:
+        services.intake_open_case(actor=world.officer, item=item, commune=world.other_commune)
+    assert "commune" in error.value.message_dict
+    item.refresh_from_db()
+    assert item.status == "received"
+
+
+@pytest.mark.parametrize(
+    ("timestamp", "signature"),
+    [("9" * 400, "sha256=00"), ("123", "sha256=ðø"), ("-5", "sha256=00")],
+)
+def test_hostile_signature_headers_are_refused_not_crashed(telephony, timestamp, signature):
+    with pytest.raises(SignatureRefused):
+        signature_verify(body=b"{}", timestamp=timestamp, signature=signature)
+
+
+def test_an_impossible_time_or_a_nul_in_an_id_names_the_field(db):
+    body = json.dumps(
+        {
+            "event_id": "e\x00",
+            "type": "call.started",
+            "call_id": "c",
+            "occurred_at": "2026-13-45T10:00:00+07:00",
+        }
+    ).encode()
+    with pytest.raises(ValidationError) as error:
+        telephony_event_apply(body=body)
+    assert {"event_id", "occurred_at"} <= set(error.value.message_dict)
