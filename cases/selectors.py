@@ -43,9 +43,7 @@ def deadlines_due_for(*, user: User) -> QuerySet[CaseDeadline]:
     """Return the open clocks on the cases the user works, most urgent (earliest due) first."""
     cases = _cases_held_with(user, "change_case").filter(status__in=OPEN_STATES)
     return (
-        CaseDeadline.objects.filter(
-            case__in=cases, met_at__isnull=True, waived_at__isnull=True
-        )
+        CaseDeadline.objects.filter(case__in=cases, met_at__isnull=True, waived_at__isnull=True)
         .select_related("rule", "case__child", "case__commune")
         .order_by("due_at", "id")
     )

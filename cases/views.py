@@ -1,17 +1,178 @@
+"""
+The case pages. Every view starts from the one door (cases.selectors.case_get_for: 404 for what
+the user may not see, the same page as a missing case), checks the workflow table, calls one
+service, and redirects. Failures come back as pages: a refused step (409) shows why, a role that
+may not act gets 403, a validation error shows each message next to its field and saves nothing.
+"""
+
 from __future__ import annotations
 
+import datetime
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
+from accounts.models import Role
+from accounts.selectors import memberships_active_for
+from cases import forms as case_forms
+from cases import services
 from cases.access import VIEW_CASE, case_permissions
-from cases.selectors import case_get_for, case_list_for
+from cases.deadlines import DeadlineView, deadline_view
+from cases.models import (
+    Assessment,
+    Case,
+    CaseDeadline,
+    Plan,
+    PlanActivity,
+    RiskLevel,
+)
+from cases.selectors import (
+    case_get_for,
+    case_list_for,
+    deadlines_due_for,
+    notifications_for,
+    overdue_by_commune_for,
+    plans_awaiting_approval_for,
+)
+from cases.workflow import OPEN_STATES, STEPS, Step, steps_available
 
 CASES_PER_PAGE = 25
+HOME_CASES_SHOWN = 10
+HOME_DEADLINES_SHOWN = 20
+HOME_ITEMS_SHOWN = 20
+NOTIFICATIONS_SHOWN = 100
+MERGE_CANDIDATES_SHOWN = 200
+
+# Status codes of the refusals a page can give back.
+INVALID = 400  # the form has errors; nothing was saved
+CONFLICT = 409  # the case's state does not allow the step, or someone else saved first
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared helpers
+
+
+def _unread_count(request: HttpRequest) -> int:
+    return notifications_for(user=request.user).filter(read_at__isnull=True).count()
+
+
+def _page(
+    request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
+) -> HttpResponse:
+    """Render a page of the signed-in area, with the unread notifications count for the header."""
+    context.setdefault("unread_count", _unread_count(request))
+    return render(request, template, context, status=status)
+
+
+def _duration(seconds: int) -> str:
+    """Say a length of time the way a deadline table needs it: '2 ngày 3 giờ', '40 phút'."""
+    minutes = abs(seconds) // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    if hours:
+        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    return _("%(minutes)s min") % {"minutes": minutes}
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A deadline as a table row: the engine's view of it plus the words for time left."""
+
+    view: DeadlineView
+    remaining: str
+
+    @property
+    def deadline(self) -> CaseDeadline:
+        return self.view.deadline
+
+
+def _clock(deadline: CaseDeadline, now: datetime.datetime) -> Clock:
+    view = deadline_view(deadline, now)
+    if view.state == "open":
+        remaining = _("%(time)s left") % {"time": _duration(view.seconds_left)}
+    elif view.state == "overdue":
+        remaining = _("overdue by %(time)s") % {"time": _duration(view.seconds_left)}
+    else:
+        remaining = ""
+    return Clock(view=view, remaining=remaining)
+
+
+def _require(permissions: set[str], permission: str) -> None:
+    """The user sees the case; without the permission they get the 403 page."""
+    if permission not in permissions:
+        raise PermissionDenied(_("Your role may not do this on this case."))
+
+
+def _full_file_or_404(permissions: set[str]) -> None:
+    """Content beyond the summary is something a summary-only viewer may not see at all."""
+    if VIEW_CASE not in permissions:
+        raise Http404
+
+
+# ---------------------------------------------------------------------------------------------
+# Home
+
+
+@never_cache
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """Show each role what it works on; roles with nothing yet get an honest empty state."""
+    user = request.user
+    memberships = list(memberships_active_for(user=user))
+    roles = {m.role for m in memberships}
+    cases = case_list_for(user=user)
+    context: dict[str, Any] = {
+        "memberships": memberships,
+        "roles": roles,
+        "Role": Role,
+        "cases": list(cases[:HOME_CASES_SHOWN]),
+        "case_count": cases.count(),
+        "works_cases": bool(roles & {Role.CP_OFFICER, Role.CHAIRMAN, Role.SUPERVISOR}),
+    }
+    if Role.CP_OFFICER in roles:
+        now = timezone.now()
+        due = deadlines_due_for(user=user)
+        context["clocks"] = [_clock(d, now) for d in due[:HOME_DEADLINES_SHOWN]]
+        context["clock_count"] = due.count()
+        context["can_open"] = True
+    if Role.CHAIRMAN in roles:
+        context["awaiting"] = list(plans_awaiting_approval_for(user=user)[:HOME_ITEMS_SHOWN])
+        context["emergencies"] = list(
+            cases.filter(
+                emergency_required=True,
+                status__in=[Case.Status.RECEIVED, Case.Status.INITIAL_ASSESSED],
+            ).order_by("received_at")[:HOME_ITEMS_SHOWN]
+        )
+    if Role.SUPERVISOR in roles:
+        context["by_commune"] = overdue_by_commune_for(user=user)
+    unread = notifications_for(user=user).filter(read_at__isnull=True)
+    context["notifications"] = list(unread[:HOME_ITEMS_SHOWN])
+    context["unread_count"] = unread.count()
+    return _page(request, "cases/home.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# List, open, page
 
 
 @never_cache
@@ -19,7 +180,100 @@ CASES_PER_PAGE = 25
 def case_list(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(case_list_for(user=request.user), CASES_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
-    return render(request, "cases/case_list.html", {"page": page})
+    return _page(request, "cases/case_list.html", {"page": page})
+
+
+@never_cache
+@login_required
+def case_create(request: HttpRequest) -> HttpResponse:
+    """The commune officer opens a case from a report received at the commune (Mẫu 01)."""
+    communes = services.communes_where_user_opens_cases(user=request.user)
+    if not communes:
+        raise PermissionDenied(_("You may open cases only in your own commune."))
+    form = case_forms.CaseOpenForm(request.POST or None, communes=communes)
+    status = 200
+    if request.method == "POST":
+        status = INVALID
+        if form.is_valid():
+            try:
+                with transaction.atomic():
+                    case = services.case_open(actor=request.user, **form.service_kwargs())
+                    for member in form.parents():
+                        services.family_member_add(actor=request.user, case=case, data=member)
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Case %(number)s is open.") % {"number": case.number})
+                return redirect("cases:detail", case.public_id)
+    return _page(request, "cases/case_form.html", {"form": form, "creating": True}, status)
+
+
+LEVEL_LABELS = case_forms.LEVEL_LABELS
+RATING_ROWS = (
+    (case_forms.HARM_SECTION, Assessment.RATING_FIELDS),
+    (case_forms.PROTECTION_SECTION, Assessment.PROTECTION_FIELDS),
+)
+YES_NO = {True: gettext_lazy("Yes"), False: gettext_lazy("No"), None: "—"}
+
+
+def _display(obj: Any, name: str) -> Any:
+    """Return a field's value as a person reads it (choice labels, Yes/No, lists of labels)."""
+    value = getattr(obj, name)
+    if name in case_forms.MULTI_CHOICE_FIELDS:
+        choices = case_forms.MULTI_CHOICE_FIELDS[name]
+        labels = dict(choices.choices)
+        return ", ".join(str(labels.get(v, v)) for v in value or [])
+    display = getattr(obj, f"get_{name}_display", None)
+    if display is not None:
+        return display()
+    if isinstance(value, bool) or value is None:
+        return YES_NO[value] if isinstance(value, bool) else ""
+    return value
+
+
+def _facts(obj: Any, form_class: type, names: tuple[str, ...]) -> list[tuple[Any, Any]]:
+    """(label, value) pairs, labelled as the form that fills them in labels them."""
+    fields = form_class.base_fields
+    return [(fields[name].label, _display(obj, name)) for name in names]
+
+
+def _assessment_table(assessments: list[Assessment]) -> list[dict[str, Any]]:
+    """One row per factor, one column per assessment: how the risk changed over time."""
+    rows: list[dict[str, Any]] = []
+    for section, names in RATING_ROWS:
+        rows.append({"section": section})
+        for name in names:
+            rows.append(
+                {
+                    "label": case_forms.RATING_LABELS[name],
+                    "cells": [
+                        {"level": getattr(a, name), "text": LEVEL_LABELS.get(getattr(a, name), "")}
+                        for a in assessments
+                    ],
+                }
+            )
+    tallies = [a.tally() for a in assessments]
+    rows.append({"section": gettext_lazy("Total"), "tally": True})
+    for level in (RiskLevel.HIGH, RiskLevel.MEDIUM, RiskLevel.LOW):
+        rows.append(
+            {
+                "label": LEVEL_LABELS[level],
+                "cells": [{"level": level.value, "text": t[level.value]} for t in tallies],
+                "tally": True,
+            }
+        )
+    return rows
+
+
+# The summary at the top already gives the child's name, age and sex.
+CHILD_FACTS = tuple(n for n in case_forms.ChildFields.CHILD if n not in ("full_name", "sex"))
+
+
+def _record_facts(case: Case) -> list[tuple[Any, Any]]:
+    names = tuple(
+        n for n in case_forms.RecordFields.RECORD if n not in case_forms.RecordFields.REPORTER
+    )
+    return _facts(case, case_forms.RecordFields, names)
 
 
 @never_cache
@@ -27,5 +281,391 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     case = case_get_for(user=request.user, public_id=public_id)
     permissions = case_permissions(request.user, case)
-    context = {"case": case, "full_file": VIEW_CASE in permissions, "permissions": permissions}
-    return render(request, "cases/case_detail.html", context)
+    context: dict[str, Any] = {
+        "case": case,
+        "full_file": VIEW_CASE in permissions,
+        "permissions": permissions,
+    }
+    if VIEW_CASE not in permissions:
+        return _page(request, "cases/case_detail.html", context)
+    now = timezone.now()
+    assessments = list(case.assessments.select_related("assessor"))
+    plans = list(
+        case.plans.select_related("drafted_by", "approved_by")
+        .prefetch_related(
+            Prefetch("activities", queryset=PlanActivity.objects.select_related("organisation"))
+        )
+        .order_by("-version")
+    )
+    transitions = list(case.transitions.select_related("actor"))
+    for transition in transitions:
+        step = STEPS.get(transition.name)
+        transition.step_label = step.label if step else transition.name
+    context.update(
+        {
+            "steps": steps_available(case=case, permissions=permissions),
+            "clocks": [_clock(d, now) for d in case.deadlines.select_related("rule")],
+            "record_facts": _record_facts(case),
+            "child_facts": _facts(case.child, case_forms.ChildFields, CHILD_FACTS),
+            "family": list(case.child.family_members.all()),
+            "assessments": assessments,
+            "assessment_rows": _assessment_table(assessments),
+            "decisions": list(
+                case.emergency_decisions.select_related("decided_by").prefetch_related(
+                    "extensions__decided_by"
+                )
+            ),
+            "meetings": list(case.needs_meetings.select_related("recorded_by")),
+            "plans": plans,
+            "notes": list(case.notes.select_related("author")),
+            "documents": list(case.documents.select_related("uploaded_by")),
+            "transitions": transitions,
+            "can_change": "change_case" in permissions,
+            "note_form": case_forms.NoteForm(),
+            "document_form": case_forms.DocumentForm(max_bytes=settings.DOCUMENT_MAX_BYTES),
+        }
+    )
+    return _page(request, "cases/case_detail.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Workflow steps: one form page per step of the table in cases.workflow
+
+
+@dataclass(frozen=True)
+class StepPage:
+    form: type[case_forms.StepForm]
+    service: Callable[..., Any]
+
+
+STEP_PAGES: dict[str, StepPage] = {
+    "assess_initial": StepPage(case_forms.AssessInitialForm, services.case_assess_initial),
+    "decide_emergency": StepPage(case_forms.DecideEmergencyForm, services.case_decide_emergency),
+    "extend_separation": StepPage(case_forms.ExtendSeparationForm, services.case_extend_separation),
+    "end_separation": StepPage(case_forms.EndSeparationForm, services.case_end_separation),
+    "assess_specific": StepPage(case_forms.AssessSpecificForm, services.case_assess_specific),
+    "hold_needs_meeting": StepPage(case_forms.NeedsMeetingForm, services.case_hold_needs_meeting),
+    "draft_plan": StepPage(case_forms.DraftPlanForm, services.case_draft_plan),
+    "submit_plan": StepPage(case_forms.ConfirmForm, services.case_submit_plan),
+    "return_plan": StepPage(case_forms.ReasonForm, services.case_return_plan),
+    "approve_plan": StepPage(case_forms.ApprovePlanForm, services.case_approve_plan),
+    "start_implementation": StepPage(case_forms.ConfirmForm, services.case_start_implementation),
+    "record_review": StepPage(case_forms.RecordReviewForm, services.case_record_review),
+    "close": StepPage(case_forms.CloseForm, services.case_close),
+    "mark_not_substantiated": StepPage(case_forms.ReasonForm, services.case_mark_not_substantiated),
+    "transfer": StepPage(case_forms.TransferForm, services.case_transfer),
+    "merge": StepPage(case_forms.MergeForm, services.case_merge),
+}
+
+# What a step page shows above its form, so the person deciding sees what they decide on.
+PLAN_STEPS = {"submit_plan", "return_plan", "approve_plan", "start_implementation"}
+REVIEW_STEPS = {"close"}
+
+
+def _step_form_kwargs(request: HttpRequest, step: Step, case: Case) -> dict[str, Any]:
+    if step.name == "transfer":
+        province = None
+        if request.GET.get("province"):
+            province = (
+                case_forms.current_provinces().filter(pk=_int(request.GET["province"])).first()
+            )
+        return {"province": province}
+    if step.name == "merge":
+        return {"visible_cases": case_list_for(user=request.user).exclude(pk=case.pk)}
+    return {}
+
+
+def _int(text: str) -> int:
+    return case_forms.parse_id(text) or 0
+
+
+def _not_available_message(step: Step, case: Case) -> str:
+    return _("“%(step)s” cannot be taken while the case is “%(status)s”.") % {
+        "step": step.label,
+        "status": case.get_status_display(),
+    }
+
+
+def _step_context(step: Step, case: Case) -> dict[str, Any]:
+    context: dict[str, Any] = {}
+    if step.name in PLAN_STEPS:
+        context["plan"] = (
+            case.plans.exclude(status=Plan.Status.SUPERSEDED)
+            .prefetch_related(
+                Prefetch("activities", queryset=PlanActivity.objects.select_related("organisation"))
+            )
+            .order_by("-version")
+            .first()
+        )
+    if step.name in REVIEW_STEPS:
+        context["review"] = (
+            case.assessments.filter(kind=Assessment.Kind.REVIEW)
+            .order_by("-assessed_at", "-id")
+            .first()
+        )
+    if step.name == "transfer":
+        context["provinces"] = case_forms.current_provinces()
+    return context
+
+
+@never_cache
+@login_required
+def case_step(request: HttpRequest, public_id: uuid.UUID, step_name: str) -> HttpResponse:
+    """GET: the step's form. POST: take the step through its service, then back to the case."""
+    case = case_get_for(user=request.user, public_id=public_id)
+    page = STEP_PAGES.get(step_name)
+    if page is None:
+        raise Http404
+    step = STEPS[step_name]
+    permissions = case_permissions(request.user, case)
+    if step.permission not in permissions:
+        raise services.StepNotPermitted(
+            _("Your role may not take the step “%(step)s”.") % {"step": step.label}
+        )
+    data = request.POST if request.method == "POST" else None
+    form = page.form(
+        data=data,
+        case=case,
+        user=request.user,
+        **_step_form_kwargs(request, step, case),
+    )
+    refusal = ""
+    status = 200
+    if case.status not in step.sources:
+        refusal, status = _not_available_message(step, case), CONFLICT
+    elif request.method == "POST" and not form.redisplay:
+        status = INVALID
+        if form.is_valid():
+            try:
+                page.service(actor=request.user, case=case, **form.service_kwargs())
+            except services.StepNotAvailable as error:
+                refusal, status = error.message, CONFLICT
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Done: %(step)s.") % {"step": step.label})
+                if not case_list_for(user=request.user).filter(pk=case.pk).exists():
+                    # A transfer hands the case to another commune: its page is theirs now.
+                    return redirect("cases:list")
+                return redirect("cases:detail", case.public_id)
+    context = {"case": case, "step": step, "form": form, "refusal": refusal}
+    context.update(_step_context(step, case))
+    if step.name == "merge":
+        context["merge_candidates"] = form.visible_cases.filter(status__in=OPEN_STATES).values_list(
+            "number", flat=True
+        )[:MERGE_CANDIDATES_SHOWN]
+    return _page(request, "cases/step_form.html", context, status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Editing the record and the child (lost-update check through the case's version)
+
+
+def _edit(
+    request: HttpRequest,
+    public_id: uuid.UUID,
+    form_class: type[case_forms.VersionedForm],
+    names: tuple[str, ...],
+    service: Callable[..., Case],
+    template_context: dict[str, Any],
+) -> HttpResponse:
+    case = case_get_for(user=request.user, public_id=public_id)
+    _require(case_permissions(request.user, case), "change_case")
+    form = form_class(request.POST or None, case=case)
+    conflict = ""
+    status = 200
+    if request.method == "POST":
+        status = INVALID
+        if form.is_valid():
+            try:
+                service(
+                    actor=request.user,
+                    case=case,
+                    expected_version=form.cleaned_data["version"],
+                    changes=form.changes(names),
+                )
+            except services.EditConflict as error:
+                # Keep what this person typed; what the other person saved stays saved.
+                conflict, status = error.message, CONFLICT
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect("cases:detail", case.public_id)
+    context = {"case": case, "form": form, "conflict": conflict, **template_context}
+    return _page(request, "cases/case_form.html", context, status)
+
+
+@never_cache
+@login_required
+def case_edit(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    return _edit(
+        request,
+        public_id,
+        case_forms.RecordEditForm,
+        case_forms.RecordFields.RECORD,
+        services.case_update_record,
+        {"editing": "record"},
+    )
+
+
+@never_cache
+@login_required
+def case_edit_child(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    return _edit(
+        request,
+        public_id,
+        case_forms.ChildEditForm,
+        case_forms.ChildFields.CHILD,
+        services.case_update_child,
+        {"editing": "child"},
+    )
+
+
+@never_cache
+@login_required
+def family_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    case = case_get_for(user=request.user, public_id=public_id)
+    _require(case_permissions(request.user, case), "change_case")
+    form = case_forms.FamilyMemberForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = INVALID
+        if form.is_valid():
+            try:
+                services.family_member_add(
+                    actor=request.user, case=case, data=dict(form.cleaned_data)
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(reverse("cases:detail", args=[case.public_id]) + "#family")
+    return _page(request, "cases/family_form.html", {"case": case, "form": form}, status)
+
+
+@never_cache
+@login_required
+@require_POST
+def family_remove(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    case = case_get_for(user=request.user, public_id=public_id)
+    _require(case_permissions(request.user, case), "change_case")
+    member = case.child.family_members.filter(pk=_int(request.POST.get("member", ""))).first()
+    if member is None:
+        raise Http404
+    services.family_member_remove(actor=request.user, case=case, member=member)
+    messages.success(request, _("Removed."))
+    return redirect(reverse("cases:detail", args=[case.public_id]) + "#family")
+
+
+# ---------------------------------------------------------------------------------------------
+# Notes and documents
+
+
+@never_cache
+@login_required
+def note_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    case = case_get_for(user=request.user, public_id=public_id)
+    _full_file_or_404(case_permissions(request.user, case))
+    form = case_forms.NoteForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = INVALID
+        if form.is_valid():
+            try:
+                services.case_note_add(
+                    actor=request.user, case=case, text=form.cleaned_data["text"]
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Note added."))
+                return redirect(reverse("cases:detail", args=[case.public_id]) + "#notes")
+    context = {"case": case, "form": form, "title": gettext_lazy("Add a note")}
+    return _page(request, "cases/small_form.html", context, status)
+
+
+@never_cache
+@login_required
+def document_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    case = case_get_for(user=request.user, public_id=public_id)
+    _full_file_or_404(case_permissions(request.user, case))
+    form = case_forms.DocumentForm(
+        request.POST or None, request.FILES or None, max_bytes=settings.DOCUMENT_MAX_BYTES
+    )
+    status = 200
+    if request.method == "POST":
+        status = INVALID
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.case_document_add(
+                    actor=request.user,
+                    case=case,
+                    upload=data["file"],
+                    kind=data["kind"],
+                    description=data["description"],
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Document uploaded."))
+                return redirect(reverse("cases:detail", args=[case.public_id]) + "#documents")
+    context = {"case": case, "form": form, "title": gettext_lazy("Upload a document")}
+    return _page(request, "cases/small_form.html", context, status)
+
+
+@never_cache
+@login_required
+def document_download(
+    request: HttpRequest, public_id: uuid.UUID, document_id: uuid.UUID
+) -> FileResponse:
+    """Send a document as an attachment, only after the access check, never cached."""
+    case = case_get_for(user=request.user, public_id=public_id)
+    _full_file_or_404(case_permissions(request.user, case))
+    document = case.documents.filter(public_id=document_id).first()
+    if document is None:
+        raise Http404
+    try:
+        handle = document.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404 from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=document.original_name,
+        content_type=document.content_type,
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Notifications
+
+
+@never_cache
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    items = list(notifications_for(user=request.user)[:NOTIFICATIONS_SHOWN])
+    return _page(request, "cases/notifications.html", {"items": items})
+
+
+@never_cache
+@login_required
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Mark one notification (`notification`) or all of them read."""
+    unread = notifications_for(user=request.user).filter(read_at__isnull=True)
+    if request.POST.get("notification"):
+        unread = unread.filter(pk=_int(request.POST["notification"]))
+    # cases.services has no notification service yet: this one-table update is the only write
+    # a page makes directly, and it touches only the signed-in user's own notifications.
+    unread.update(read_at=timezone.now())
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = reverse("cases:notifications")
+    return redirect(target)

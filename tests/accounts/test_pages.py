@@ -91,3 +91,27 @@ def test_an_english_browser_still_gets_vietnamese_until_the_user_switches(world)
     page = client.get(reverse("login"))
     assert "Log in" in page.content.decode()
     assert page["Content-Language"] == "en"
+
+
+def test_accounts_imports_nothing_of_the_apps_that_depend_on_it():
+    """DESIGN §3: hotline → cases → accounts. The home page lives in cases for this reason."""
+    import ast
+    from pathlib import Path
+
+    import accounts
+
+    for path in Path(accounts.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] not in {"cases", "hotline", "referrals"}, (path, name)
+
+
+def test_the_home_page_is_never_cached(world, client_for):
+    assert "no-store" in client_for("officer").get(reverse("home"))["Cache-Control"]
