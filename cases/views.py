@@ -36,6 +36,7 @@ from cases import forms as case_forms
 from cases import services
 from cases.access import VIEW_CASE, case_permissions
 from cases.deadlines import DeadlineView, deadline_view
+from cases.hooks import home_sections
 from cases.models import (
     Assessment,
     Case,
@@ -168,6 +169,7 @@ def home(request: HttpRequest) -> HttpResponse:
     unread = notifications_for(user=user).filter(read_at__isnull=True)
     context["notifications"] = list(unread[:HOME_ITEMS_SHOWN])
     context["unread_count"] = unread.count()
+    context["extra_sections"] = home_sections(request, roles)
     return _page(request, "cases/home.html", context)
 
 
