@@ -420,7 +420,11 @@ def _past_time(field: str, value: datetime.datetime | None, case: Case) -> datet
     return value
 
 
-def _ratings(data: dict[str, Any]) -> dict[str, str]:
+def _ratings(data: dict[str, Any], *, booleans: tuple[str, ...] = (), texts: tuple[str, ...] = ()):
+    """
+    Read the five ratings; check the yes/no answers and the required texts of the same form,
+    so every missing answer is reported in one round.
+    """
     ratings = {}
     errors = {}
     for field in Assessment.RATING_FIELDS + Assessment.PROTECTION_FIELDS:
@@ -428,23 +432,22 @@ def _ratings(data: dict[str, Any]) -> dict[str, str]:
         if value not in RiskLevel.values:
             errors[field] = _("Rate this factor: High, Medium or Low.")
         ratings[field] = value
+    for field in booleans:
+        if data.get(field) not in (True, False):
+            errors[field] = _("Answer yes or no.")
+    for field in texts:
+        if not _text(data.get(field)):
+            errors[field] = _("This field is required.")
     if errors:
         raise ValidationError(errors)
     return ratings
-
-
-def _required_bool(data: dict[str, Any], *fields: str) -> None:
-    missing = {f: _("Answer yes or no.") for f in fields if data.get(f) not in (True, False)}
-    if missing:
-        raise ValidationError(missing)
 
 
 @transaction.atomic
 def case_assess_initial(*, actor: User, case: Case, **data: Any) -> Assessment:
     """Record the initial risk assessment (Mẫu 02) and whether emergency measures are needed."""
     case, step = _begin(actor=actor, case=case, name="assess_initial")
-    ratings = _ratings(data)
-    _required_bool(data, "emergency_required")
+    ratings = _ratings(data, booleans=("emergency_required",))
     at = _past_time("assessed_at", data.get("assessed_at"), case)
     assessment = Assessment.objects.create(
         case=case,
@@ -541,8 +544,14 @@ def case_decide_emergency(*, actor: User, case: Case, **data: Any) -> EmergencyD
     return decision
 
 
-def _running_separation(case: Case, decision: EmergencyDecision) -> EmergencyDecision:
-    if decision.case_id != case.pk or not decision.is_active_separation:
+def _locked_decision(decision: EmergencyDecision | None) -> EmergencyDecision | None:
+    if decision is None:
+        return None
+    return EmergencyDecision.objects.select_for_update().filter(pk=decision.pk).first()
+
+
+def _running_separation(case: Case, decision: EmergencyDecision | None) -> EmergencyDecision:
+    if decision is None or decision.case_id != case.pk or not decision.is_active_separation:
         raise ValidationError({"decision": _("There is no running separation to change.")})
     return decision
 
@@ -559,11 +568,11 @@ def case_extend_separation(
 ) -> SeparationExtension:
     """Extend a separation with its reason; past 15 days only on an authority's request."""
     case, step = _begin(actor=actor, case=case, name="extend_separation")
-    decision = _running_separation(
-        case, EmergencyDecision.objects.select_for_update().get(pk=decision.pk)
-    )
+    decision = _running_separation(case, _locked_decision(decision))
     if not _text(reason):
         raise ValidationError({"reason": _("Give the reason for the extension.")})
+    if new_ends_at is None:
+        raise ValidationError({"new_ends_at": _("Give the new end of the separation.")})
     if new_ends_at <= decision.ends_at:
         raise ValidationError({"new_ends_at": _("The new end must come after the current end.")})
     authority_reference = _text(authority_reference)
@@ -614,9 +623,7 @@ def case_end_separation(
 ) -> EmergencyDecision:
     """End or revoke a separation (e.g. the carer is assessed safe, Art. 32(3))."""
     case, step = _begin(actor=actor, case=case, name="end_separation")
-    decision = _running_separation(
-        case, EmergencyDecision.objects.select_for_update().get(pk=decision.pk)
-    )
+    decision = _running_separation(case, _locked_decision(decision))
     if not _text(reason):
         raise ValidationError({"reason": _("Give the reason for ending the separation.")})
     now = timezone.now()
@@ -651,8 +658,7 @@ SPECIFIC_TEXT_FIELDS = (
 def case_assess_specific(*, actor: User, case: Case, **data: Any) -> Assessment:
     """Record the specific risk assessment (Mẫu 03, Art. 27(1) a–h)."""
     case, step = _begin(actor=actor, case=case, name="assess_specific")
-    ratings = _ratings(data)
-    _required_text(data, "physical_emotional_state", "family_capacity", "needs")
+    ratings = _ratings(data, texts=("physical_emotional_state", "family_capacity", "needs"))
     at = _past_time("assessed_at", data.get("assessed_at"), case)
     carer_safe = data.get("carer_safe")
     assessment = Assessment.objects.create(
@@ -913,11 +919,12 @@ def case_start_implementation(*, actor: User, case: Case) -> Case:
 def case_record_review(*, actor: User, case: Case, **data: Any) -> Assessment:
     """Record the review (Mẫu 06): ratings, the two Art. 30 conditions, the recommendation."""
     case, step = _begin(actor=actor, case=case, name="record_review")
-    ratings = _ratings(data)
-    _required_bool(data, "no_remaining_risk", "child_stable")
     recommendation = data.get("recommendation")
     if recommendation not in Assessment.Recommendation.values:
-        raise ValidationError({"recommendation": _("Recommend closing or a new plan.")})
+        data = {**data, "recommendation": ""}
+    ratings = _ratings(
+        data, booleans=("no_remaining_risk", "child_stable"), texts=("recommendation",)
+    )
     both = data["no_remaining_risk"] and data["child_stable"]
     if recommendation == Assessment.Recommendation.CLOSE and not both:
         raise ValidationError(
@@ -1091,7 +1098,7 @@ def case_document_add(
     if kind not in CaseDocument.Kind.values:
         raise ValidationError({"kind": _("Choose from the list.")})
     limit = settings.DOCUMENT_MAX_BYTES
-    if upload.size is None or upload.size == 0:
+    if upload is None or not upload.size:
         raise ValidationError({"file": _("The file is empty.")})
     if upload.size > limit:
         raise ValidationError(
@@ -1192,3 +1199,16 @@ def case_share_revoke(
         grants = grants.filter(permission__in=_permissions(permissions))
     deleted, _details = grants.delete()
     return deleted
+
+
+def notifications_mark_read(*, user: User, pk: int | None = None) -> int:
+    """
+    Mark the user's unread notifications read: one (`pk`) or all. Notices about cases the user
+    can no longer see stay as they are. Return how many were marked.
+    """
+    from cases.selectors import notifications_for
+
+    unread = notifications_for(user=user).filter(read_at__isnull=True)
+    if pk is not None:
+        unread = unread.filter(pk=pk)
+    return unread.update(read_at=timezone.now())

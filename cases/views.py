@@ -659,12 +659,8 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notifications_read(request: HttpRequest) -> HttpResponse:
     """Mark one notification (`notification`) or all of them read."""
-    unread = notifications_for(user=request.user).filter(read_at__isnull=True)
-    if request.POST.get("notification"):
-        unread = unread.filter(pk=_int(request.POST["notification"]))
-    # cases.services has no notification service yet: this one-table update is the only write
-    # a page makes directly, and it touches only the signed-in user's own notifications.
-    unread.update(read_at=timezone.now())
+    one = request.POST.get("notification")
+    services.notifications_mark_read(user=request.user, pk=_int(one) if one else None)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

@@ -528,3 +528,48 @@ def test_a_case_opened_elsewhere_is_not_the_officers(world):
     commune = CommuneFactory(parent=world.province)
     with pytest.raises(services.StepNotPermitted):
         services.case_open(actor=world.officer, commune=commune, child={"full_name": "Y"})
+
+
+def test_every_missing_answer_of_an_assessment_is_reported_at_once(world):
+    with pytest.raises(ValidationError) as error:
+        services.case_assess_initial(actor=world.officer, case=world.case, harm_severity="high")
+    assert {"abuser_access", "recovery", "emergency_required"} <= set(error.value.message_dict)
+
+
+def test_missing_inputs_are_field_errors_not_crashes(world):
+    decision = separate(world, world.case, days=5)
+    with pytest.raises(ValidationError) as error:
+        services.case_extend_separation(
+            actor=world.chairman, case=world.case, decision=None, new_ends_at=None, reason=None
+        )
+    assert "decision" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        services.case_extend_separation(
+            actor=world.chairman, case=world.case, decision=decision, new_ends_at=None, reason="x"
+        )
+    assert "new_ends_at" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        services.case_document_add(actor=world.officer, case=world.case, upload=None)
+    assert "file" in error.value.message_dict
+    with pytest.raises(ValidationError) as error:
+        services.case_decide_emergency(
+            actor=world.chairman,
+            case=world.case,
+            kind="intervention",
+            decision_number="x" * 41,
+            measures="y",
+        )
+    assert "decision_number" in error.value.message_dict
+
+
+def test_marking_notifications_read_touches_only_the_users_own(world):
+    from cases.models import Notification
+
+    mine = Notification.objects.create(recipient=world.officer, kind="case_assigned")
+    theirs = Notification.objects.create(recipient=world.officer2, kind="case_assigned")
+    assert services.notifications_mark_read(user=world.officer, pk=theirs.pk) == 0
+    assert services.notifications_mark_read(user=world.officer) == 1
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.read_at is not None
+    assert theirs.read_at is None
