@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from django.dispatch import Signal
 from django.http import HttpRequest
 
 
@@ -36,3 +37,30 @@ def register_home_section(provider: HomeSectionProvider) -> HomeSectionProvider:
 def home_sections(request: HttpRequest, roles: set[str]) -> list[HomeSection]:
     sections = [provider(request, roles) for provider in _home_section_providers]
     return sorted((s for s in sections if s is not None), key=lambda s: s.order)
+
+
+# Sent inside the withdrawing transaction: whoever shares on the strength of a consent (the
+# referrals app) stops sharing at once. Arguments: consent, actor.
+consent_withdrawn = Signal()
+
+
+# Who outside the commune sees a case's summary, and which fields: apps that grant summary
+# access (referrals) register a provider returning the allowed fields as (label, value) pairs
+# for this user, or None when they grant this user nothing on this case.
+SummaryProvider = Callable[[Any, Any], list[tuple[str, str]] | None]
+_summary_providers: list[SummaryProvider] = []
+
+
+def register_summary_provider(provider: SummaryProvider) -> SummaryProvider:
+    if provider not in _summary_providers:
+        _summary_providers.append(provider)
+    return provider
+
+
+def summary_fields_for(user: Any, case: Any) -> list[tuple[str, str]] | None:
+    """The summary fields this user may see of this case, or None if no provider speaks."""
+    for provider in _summary_providers:
+        fields = provider(user, case)
+        if fields is not None:
+            return fields
+    return None

@@ -774,6 +774,60 @@ class CaseDocument(models.Model):
         return self.original_name
 
 
+class ConsentRecord(models.Model):
+    """
+    Consent to share a child's data beyond the statutory duty (Law on Children Art. 6; Personal
+    Data Protection Law 2025): from the child when aged 7 or more, and from the parent or
+    representative; how it was given, for what and to whom, and its withdrawal.
+    """
+
+    class Purpose(models.TextChoices):
+        SHARE_WITH_PROVIDER = (
+            "share_with_provider",
+            _("Share the case with a service provider named below"),
+        )
+
+    class Method(models.TextChoices):
+        WRITTEN = "written", _("Written and signed")
+        VERBAL_WITNESSED = "verbal_witnessed", _("Verbal, with a witness")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="consents")
+    purpose = models.CharField(_("purpose"), max_length=30, choices=Purpose.choices)
+    recipient_kinds = models.JSONField(_("kinds of recipient"), default=list, blank=True)
+    child_age = models.PositiveSmallIntegerField(_("child's age when consenting"), null=True)
+    child_consented = models.BooleanField(_("the child consents"), null=True)
+    representative_name = models.CharField(_("parent or representative"), max_length=200)
+    representative_relation = models.CharField(_("relation to the child"), max_length=100)
+    representative_consented = models.BooleanField(_("the representative consents"))
+    method = models.CharField(_("how"), max_length=20, choices=Method.choices)
+    witness = models.CharField(_("witness"), max_length=200, blank=True)
+    given_at = models.DateTimeField(_("given at"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
+    withdrawal_note = models.TextField(_("withdrawal"), blank=True)
+
+    class Meta:
+        verbose_name = _("consent record")
+        verbose_name_plural = _("consent records")
+        ordering = ["-given_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.purpose}"
+
+    def covers(self, organisation_kind: str) -> bool:
+        """Whether this consent, as it stands, allows sharing with that kind of organisation."""
+        if self.withdrawn_at is not None or not self.representative_consented:
+            return False
+        if organisation_kind not in self.recipient_kinds:
+            return False
+        # Both the child (aged 7 or more, or of unknown age) and the representative.
+        child_needed = self.child_age is None or self.child_age >= 7
+        return bool(self.child_consented) or not child_needed
+
+
 class CaseUserObjectPermission(UserObjectPermissionBase):
     """A per-case share to one user (e.g. an explicit, time-limited grant)."""
 
@@ -879,6 +933,7 @@ class Notification(models.Model):
         DEADLINE_MISSED = "deadline_missed", _("Deadline missed")
         CASE_ASSIGNED = "case_assigned", _("New case for your commune")
         INTAKE_RECEIVED = "intake_received", _("New report in your intake inbox")
+        REFERRAL_RECEIVED = "referral_received", _("New referral to your organisation")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

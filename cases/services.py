@@ -35,6 +35,7 @@ from cases.models import (
     CaseTransition,
     CaseUserObjectPermission,
     Child,
+    ConsentRecord,
     EmergencyDecision,
     FamilyMember,
     Measure,
@@ -1212,3 +1213,85 @@ def notifications_mark_read(*, user: User, pk: int | None = None) -> int:
     if pk is not None:
         unread = unread.filter(pk=pk)
     return unread.update(read_at=timezone.now())
+
+
+# ---------------------------------------------------------------------------------------------
+# Consent (Law on Children Art. 6; Personal Data Protection Law 2025)
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    actor: User,
+    case: Case,
+    recipient_kinds: list[str],
+    representative_name: str,
+    representative_relation: str,
+    representative_consented: bool,
+    method: str,
+    child_consented: bool | None = None,
+    witness: str = "",
+    given_at: datetime.datetime | None = None,
+) -> ConsentRecord:
+    """Record consent to share the case with kinds of service provider."""
+    _require(actor, case, "change_case")
+    errors: dict[str, str] = {}
+    kinds = list(dict.fromkeys(recipient_kinds or []))
+    if not kinds or any(k not in Organisation.Kind.values for k in kinds):
+        errors["recipient_kinds"] = _("Choose the kinds of organisation the consent covers.")
+    if not _text(representative_name):
+        errors["representative_name"] = _("Give the name of the parent or representative.")
+    if not _text(representative_relation):
+        errors["representative_relation"] = _("Give their relation to the child.")
+    if method not in ConsentRecord.Method.values:
+        errors["method"] = _("Choose how the consent was given.")
+    elif method == ConsentRecord.Method.VERBAL_WITNESSED and not _text(witness):
+        errors["witness"] = _("Verbal consent needs a witness.")
+    age = case.child.age
+    if (age is None or age >= 7) and child_consented not in (True, False):
+        errors["child_consented"] = _(
+            "A child aged 7 or more (or of unknown age) must be asked too: record their answer."
+        )
+    given_at = given_at or timezone.now()
+    if given_at > timezone.now() + CLOCK_SKEW:
+        errors["given_at"] = _("This time is in the future.")
+    check_lengths(
+        ConsentRecord,
+        {
+            "representative_name": representative_name,
+            "representative_relation": representative_relation,
+            "witness": witness,
+        },
+    )
+    if errors:
+        raise ValidationError(errors)
+    return ConsentRecord.objects.create(
+        case=case,
+        purpose=ConsentRecord.Purpose.SHARE_WITH_PROVIDER,
+        recipient_kinds=kinds,
+        child_age=age,
+        child_consented=child_consented,
+        representative_name=_text(representative_name),
+        representative_relation=_text(representative_relation),
+        representative_consented=bool(representative_consented),
+        method=method,
+        witness=_text(witness),
+        given_at=given_at,
+        recorded_by=actor,
+    )
+
+
+@transaction.atomic
+def consent_withdraw(*, actor: User, consent: ConsentRecord, note: str = "") -> ConsentRecord:
+    """Withdraw a consent: sharing that relied on it stops in the same transaction."""
+    from cases.hooks import consent_withdrawn
+
+    _require(actor, consent.case, "change_case")
+    consent = ConsentRecord.objects.select_for_update().get(pk=consent.pk)
+    if consent.withdrawn_at is not None:
+        raise StepNotAvailable(_("This consent was already withdrawn."))
+    consent.withdrawn_at = timezone.now()
+    consent.withdrawal_note = _text(note)
+    consent.save(update_fields=["withdrawn_at", "withdrawal_note"])
+    consent_withdrawn.send(sender=ConsentRecord, consent=consent, actor=actor)
+    return consent

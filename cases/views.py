@@ -36,7 +36,7 @@ from cases import forms as case_forms
 from cases import services
 from cases.access import VIEW_CASE, case_permissions
 from cases.deadlines import DeadlineView, deadline_view
-from cases.hooks import home_sections
+from cases.hooks import home_sections, summary_fields_for
 from cases.models import (
     Assessment,
     Case,
@@ -289,6 +289,8 @@ def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         "permissions": permissions,
     }
     if VIEW_CASE not in permissions:
+        # What the app that granted the summary allows this user (a referral's allow-list).
+        context["summary_fields"] = summary_fields_for(request.user, case) or []
         return _page(request, "cases/case_detail.html", context)
     now = timezone.now()
     assessments = list(case.assessments.select_related("assessor"))

@@ -1,0 +1,51 @@
+"""What referrals plug into cases: the recipient's allow-listed summary, consent withdrawal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from cases.access import VIEW_CASE, case_permissions
+from cases.models import Case, ConsentRecord, Measure
+from referrals.allowlists import case_summary
+from referrals.models import Referral
+
+
+def summary_for_recipient(user: User, case: Case) -> list[tuple[str, str]] | None:
+    """
+    The fields of the case an open referral lets this user see: the allow-list of each
+    receiving organisation the user works for, with the referrals' purpose and message.
+    """
+    if VIEW_CASE in case_permissions(user, case):
+        return None
+    referrals = list(
+        Referral.objects.filter(
+            case=case,
+            status__in=Referral.OPEN,
+            organisation__memberships__user=user,
+            organisation__memberships__is_active=True,
+            organisation__memberships__role="sector_staff",
+        )
+        .select_related("organisation")
+        .distinct()
+    )
+    if not referrals:
+        return None
+    rows: dict[str, tuple[str, str]] = {}
+    for referral in referrals:
+        for key, label, value in case_summary(case, referral.organisation.kind):
+            rows.setdefault(key, (label, value))
+    purposes = dict(Measure.choices)
+    result = list(rows.values())
+    for referral in referrals:
+        result.append((_("Referral purpose"), str(purposes.get(referral.purpose, ""))))
+        result.append((_("Message"), referral.message))
+    return result
+
+
+def on_consent_withdrawn(sender: Any, consent: ConsentRecord, actor: User, **kwargs: Any) -> None:
+    from referrals.services import referrals_revoke_for_withdrawn_consent
+
+    referrals_revoke_for_withdrawn_consent(consent=consent, actor=actor)

@@ -1,0 +1,72 @@
+"""Permission-filtered reads of referrals: the sender's side and the receiving inbox."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.models import User
+from cases.access import VIEW_CASE, jurisdiction_of
+from cases.models import Case
+from referrals.models import Referral, ReferralGroupObjectPermission
+
+
+def _held_cases(user: User) -> QuerySet[Case]:
+    """Cases the user holds by jurisdiction with the whole file (the sender's side)."""
+    jurisdiction = jurisdiction_of(user)
+    communes = [pk for pk, perms in jurisdiction.communes.items() if VIEW_CASE in perms]
+    provinces = [pk for pk, perms in jurisdiction.provinces.items() if VIEW_CASE in perms]
+    if not communes and not provinces:
+        return Case.objects.none()
+    return Case.objects.filter(Q(commune_id__in=communes) | Q(province_id__in=provinces))
+
+
+def referrals_visible_to(*, user: User) -> QuerySet[Referral]:
+    """The referrals of the cases the user holds, and those sent to the user's organisations."""
+    if not user.is_authenticated or not user.is_active:
+        return Referral.objects.none()
+    received = ReferralGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename="view_referral"
+    ).values("content_object_id")
+    return Referral.objects.filter(
+        Q(case__in=_held_cases(user)) | Q(pk__in=received)
+    ).select_related("case", "case__child", "organisation", "sent_by")
+
+
+def referral_get_for(*, user: User, public_id: uuid.UUID | str) -> Referral:
+    try:
+        return referrals_visible_to(user=user).get(public_id=public_id)
+    except (Referral.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+
+
+def referral_inbox_for(*, user: User) -> QuerySet[Referral]:
+    """Referrals to the user's organisations that can still be answered, oldest due first."""
+    answerable = ReferralGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename="respond_referral"
+    ).values("content_object_id")
+    return (
+        Referral.objects.filter(pk__in=answerable, status__in=Referral.OPEN)
+        .select_related("case", "case__child", "organisation")
+        .order_by("acknowledge_due_at", "id")
+    )
+
+
+def referral_is_overdue(referral: Referral, now=None) -> bool:
+    now = now or timezone.now()
+    if referral.status == Referral.Status.SENT:
+        return now > referral.acknowledge_due_at
+    if referral.status in (Referral.Status.ACKNOWLEDGED, Referral.Status.ACCEPTED):
+        has_feedback = referral.updates.filter(kind="feedback").exists()
+        return not has_feedback and now > referral.feedback_due_at
+    return False
+
+
+def is_recipient(*, user: User, referral: Referral) -> bool:
+    return ReferralGroupObjectPermission.objects.filter(
+        group__user=user, content_object=referral, permission__codename="respond_referral"
+    ).exists()

@@ -1,0 +1,389 @@
+"""
+Every change to a referral goes through here. Sending grants the receiving organisation's group
+the case summary (a guardian share recording which referral it serves) and the permissions on
+the referral itself; declining, completing or revoking removes the share in the same
+transaction, so access ends on the next request.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import Membership, Organisation, Role, User
+from accounts.services import organisation_group
+from cases import services as case_services
+from cases.access import case_permissions
+from cases.deadlines import deadline_move, deadlines_on_event, due_at
+from cases.models import Case, CaseTransition, ConsentRecord, DeadlineRule, Measure, Notification
+from cases.workflow import OPEN_STATES
+from referrals.allowlists import case_summary
+from referrals.models import Referral, ReferralGroupObjectPermission, ReferralUpdate, SharingRule
+
+RECEIVING_KINDS = (
+    Organisation.Kind.SCHOOL,
+    Organisation.Kind.HEALTH_FACILITY,
+    Organisation.Kind.POLICE,
+    Organisation.Kind.COURT,
+    Organisation.Kind.SOCIAL_PROTECTION,
+    Organisation.Kind.NGO,
+)
+SUMMARY = "view_case_summary"
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+class ReferralNotPermitted(PermissionDenied):
+    """The user sees the referral but may not do this to it (HTTP 403)."""
+
+
+class ReferralStateError(Exception):
+    """The referral's state rules the action out (HTTP 409)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def referral_key(referral: Referral) -> str:
+    return f"ref-{referral.public_id.hex}"
+
+
+def recipients_near(*, case: Case, kind: str | None = None) -> list[Organisation]:
+    """Organisations that may receive a referral, nearest first: the commune, then province."""
+    organisations = Organisation.objects.filter(
+        kind__in=[kind] if kind else RECEIVING_KINDS, is_active=True
+    ).select_related("area")
+    near = organisations.filter(area_id__in=[case.commune_id, case.province_id]) | (
+        organisations.filter(area__parent_id=case.province_id)
+    )
+    return sorted(
+        near.distinct(),
+        key=lambda o: (o.area_id != case.commune_id, o.area_id != case.province_id, o.name),
+    )
+
+
+def _default_due(code: str, at: datetime.datetime) -> datetime.datetime:
+    return due_at(DeadlineRule.objects.get(code=code), at)
+
+
+def referral_defaults(*, at: datetime.datetime | None = None) -> dict[str, datetime.datetime]:
+    """The dates acknowledgement and feedback are due if the sender does not set them."""
+    at = at or timezone.now()
+    return {
+        "acknowledge_due_at": _default_due("referral_ack_1wd", at),
+        "feedback_due_at": _default_due("referral_feedback_5wd", at),
+    }
+
+
+def sharing_rule_for(kind: str) -> SharingRule | None:
+    return SharingRule.objects.filter(organisation_kind=kind).first()
+
+
+def _history(case: Case, actor: User, name: str, referral: Referral, reason: str = "") -> None:
+    CaseTransition.objects.create(
+        case=case,
+        name=name,
+        from_status=case.status,
+        to_status=case.status,
+        actor=actor,
+        reason=reason,
+        details={"organisation": referral.organisation.name, "referral": str(referral.public_id)},
+    )
+
+
+def _members(organisation: Organisation) -> list[User]:
+    memberships = Membership.objects.filter(
+        organisation=organisation,
+        role=Role.SECTOR_STAFF,
+        is_active=True,
+        user__is_active=True,
+    ).select_related("user")
+    return [m.user for m in memberships]
+
+
+def _share_sync(case: Case, organisation: Organisation) -> None:
+    """Keep the organisation's summary share exactly as long as one referral to it is open."""
+    group = organisation_group(organisation=organisation, role=Role.SECTOR_STAFF)
+    still_open = (
+        Referral.objects.filter(case=case, organisation=organisation, status__in=Referral.OPEN)
+        .order_by("-sent_at")
+        .first()
+    )
+    if still_open is None:
+        case_services.case_share_revoke(case=case, group=group, permissions=[SUMMARY])
+    else:
+        case_services.case_share_grant(
+            case=case,
+            permissions=[SUMMARY],
+            reason=f"referral:{still_open.public_id}",
+            group=group,
+        )
+
+
+@transaction.atomic
+def referral_send(
+    *,
+    actor: User,
+    case: Case,
+    organisation: Organisation,
+    purpose: str,
+    message: str,
+    acknowledge_due_at: datetime.datetime | None = None,
+    feedback_due_at: datetime.datetime | None = None,
+    consent: ConsentRecord | None = None,
+) -> Referral:
+    """Refer the case to an organisation's inbox (not to a person)."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if consent is not None:
+        # Read it afresh: a consent withdrawn a moment ago must not be relied on.
+        consent = ConsentRecord.objects.select_for_update().filter(pk=consent.pk).first()
+    if "refer_case" not in case_permissions(actor, case):
+        raise ReferralNotPermitted(_("Your role may not refer this case."))
+    if case.status not in OPEN_STATES:
+        raise ReferralStateError(_("Only an open case can be referred."))
+    errors: dict[str, str] = {}
+    if (
+        organisation is None
+        or organisation.kind not in RECEIVING_KINDS
+        or not organisation.is_active
+        or organisation not in recipients_near(case=case, kind=organisation.kind)
+    ):
+        errors["organisation"] = _("Choose an organisation near the case that receives referrals.")
+    if purpose not in Measure.values:
+        errors["purpose"] = _("Choose the purpose: a measure of Art. 49 or 50.")
+    if not (message or "").strip():
+        errors["message"] = _("Say what you ask of them.")
+    now = timezone.now()
+    defaults = referral_defaults(at=now)
+    acknowledge_due_at = acknowledge_due_at or defaults["acknowledge_due_at"]
+    feedback_due_at = feedback_due_at or defaults["feedback_due_at"]
+    if acknowledge_due_at <= now:
+        errors["acknowledge_due_at"] = _("The acknowledgement must be due in the future.")
+    if feedback_due_at < acknowledge_due_at:
+        errors["feedback_due_at"] = _("Feedback cannot be due before the acknowledgement.")
+    if "organisation" not in errors:
+        rule = sharing_rule_for(organisation.kind)
+        if rule is not None and rule.consent_required:
+            if (
+                consent is None
+                or consent.case_id != case.pk
+                or not consent.covers(organisation.kind)
+            ):
+                errors["consent"] = _(
+                    "Sharing with this kind of organisation needs a recorded consent that "
+                    "covers it (the child aged 7 or more and the parent or representative)."
+                )
+        elif consent is not None and consent.case_id != case.pk:
+            errors["consent"] = _("This consent belongs to another case.")
+    if errors:
+        raise ValidationError(errors)
+    referral = Referral.objects.create(
+        case=case,
+        organisation=organisation,
+        purpose=purpose,
+        message=message.strip(),
+        consent=consent,
+        sent_by=actor,
+        sent_at=now,
+        acknowledge_due_at=acknowledge_due_at,
+        feedback_due_at=feedback_due_at,
+    )
+    key = referral_key(referral)
+    deadlines_on_event(case=case, event="referral_sent", at=now, key=key)
+    deadline_move(case=case, rule_code="referral_ack_1wd", key=key, due=acknowledge_due_at, note="")
+    deadline_move(
+        case=case, rule_code="referral_feedback_5wd", key=key, due=feedback_due_at, note=""
+    )
+    group = organisation_group(organisation=organisation, role=Role.SECTOR_STAFF)
+    for codename in ("view_referral", "respond_referral"):
+        ReferralGroupObjectPermission.objects.get_or_create(
+            group=group,
+            permission=_permission(codename),
+            content_object=referral,
+        )
+    _share_sync(case, organisation)
+    _history(case, actor, "referral_sent", referral)
+    for user in _members(organisation):
+        Notification.objects.create(
+            recipient=user, kind=Notification.Kind.REFERRAL_RECEIVED, case=case
+        )
+    return referral
+
+
+def _permission(codename: str):
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.get(content_type__app_label="referrals", codename=codename)
+
+
+def _as_recipient(actor: User, referral: Referral) -> Referral:
+    """Lock the referral and check the actor works for the receiving organisation."""
+    referral = (
+        Referral.objects.select_for_update()
+        .select_related("case", "organisation")
+        .get(pk=referral.pk)
+    )
+    if actor not in _members(referral.organisation):
+        raise ReferralNotPermitted(_("Only the receiving organisation answers this referral."))
+    return referral
+
+
+def _as_sender(actor: User, referral: Referral) -> Referral:
+    referral = (
+        Referral.objects.select_for_update()
+        .select_related("case", "organisation")
+        .get(pk=referral.pk)
+    )
+    if "refer_case" not in case_permissions(actor, referral.case):
+        raise ReferralNotPermitted(_("Only the case's commune completes or revokes a referral."))
+    return referral
+
+
+def _require_state(referral: Referral, *states: str) -> None:
+    if referral.status not in states:
+        raise ReferralStateError(
+            _("This cannot be done while the referral is “%(status)s”.")
+            % {"status": referral.get_status_display()}
+        )
+
+
+def receipt_payload(referral: Referral) -> dict[str, Any]:
+    """What the recipient received: the allow-listed summary, purpose, message and dates."""
+    return {
+        "referral": str(referral.public_id),
+        "case": referral.case.number,
+        "organisation": str(referral.organisation.public_id),
+        "purpose": referral.purpose,
+        "message": referral.message,
+        "sent_at": referral.sent_at.isoformat(),
+        "summary": [
+            [key, value]
+            for key, _label, value in case_summary(referral.case, referral.organisation.kind)
+        ],
+    }
+
+
+def receipt_hash(referral: Referral) -> str:
+    canonical = json.dumps(receipt_payload(referral), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@transaction.atomic
+def referral_acknowledge(*, actor: User, referral: Referral) -> Referral:
+    """Acknowledge receipt: a receipt number, the time, and a hash of what was received."""
+    referral = _as_recipient(actor, referral)
+    _require_state(referral, Referral.Status.SENT)
+    now = timezone.now()
+    referral.status = Referral.Status.ACKNOWLEDGED
+    referral.acknowledged_at, referral.acknowledged_by = now, actor
+    referral.receipt_number = f"BN-{timezone.localtime(now):%Y}-{referral.pk:06d}"
+    referral.receipt_hash = receipt_hash(referral)
+    referral.save()
+    deadlines_on_event(
+        case=referral.case, event="referral_acknowledged", at=now, key=referral_key(referral)
+    )
+    _history(referral.case, actor, "referral_acknowledged", referral, referral.receipt_number)
+    return referral
+
+
+@transaction.atomic
+def referral_accept(*, actor: User, referral: Referral) -> Referral:
+    referral = _as_recipient(actor, referral)
+    _require_state(referral, Referral.Status.ACKNOWLEDGED)
+    referral.status = Referral.Status.ACCEPTED
+    referral.responded_at = timezone.now()
+    referral.save(update_fields=["status", "responded_at"])
+    _history(referral.case, actor, "referral_accepted", referral)
+    return referral
+
+
+def _end(referral: Referral, actor: User, status: str, name: str, reason: str) -> Referral:
+    now = timezone.now()
+    referral.status = status
+    referral.closed_at = now
+    referral.save()
+    deadlines_on_event(
+        case=referral.case, event="referral_ended", at=now, key=referral_key(referral)
+    )
+    # The organisation keeps sight of the referral record, not of the case or its answering.
+    ReferralGroupObjectPermission.objects.filter(
+        content_object=referral, permission__codename="respond_referral"
+    ).delete()
+    _share_sync(referral.case, referral.organisation)
+    _history(referral.case, actor, name, referral, reason)
+    return referral
+
+
+@transaction.atomic
+def referral_decline(*, actor: User, referral: Referral, reason: str) -> Referral:
+    referral = _as_recipient(actor, referral)
+    _require_state(referral, Referral.Status.SENT, Referral.Status.ACKNOWLEDGED)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the referral is declined.")})
+    referral.decline_reason = reason.strip()
+    referral.responded_at = timezone.now()
+    return _end(
+        referral, actor, Referral.Status.DECLINED, "referral_declined", referral.decline_reason
+    )
+
+
+@transaction.atomic
+def referral_update_add(*, actor: User, referral: Referral, kind: str, text: str) -> ReferralUpdate:
+    """Record an action taken or feedback given; the first feedback meets its clock."""
+    referral = _as_recipient(actor, referral)
+    _require_state(referral, Referral.Status.ACCEPTED)
+    if kind not in ReferralUpdate.Kind.values:
+        raise ValidationError({"kind": _("Choose action or feedback.")})
+    if not (text or "").strip():
+        raise ValidationError({"text": _("Write what was done or found.")})
+    update = ReferralUpdate.objects.create(
+        referral=referral, kind=kind, text=text.strip(), author=actor
+    )
+    if kind == ReferralUpdate.Kind.FEEDBACK:
+        deadlines_on_event(
+            case=referral.case,
+            event="referral_feedback",
+            at=update.created_at,
+            key=referral_key(referral),
+        )
+    return update
+
+
+@transaction.atomic
+def referral_complete(*, actor: User, referral: Referral, note: str = "") -> Referral:
+    """The sender closes the referral once its purpose is served; the share ends."""
+    referral = _as_sender(actor, referral)
+    _require_state(referral, Referral.Status.ACCEPTED)
+    return _end(
+        referral, actor, Referral.Status.COMPLETED, "referral_completed", (note or "").strip()
+    )
+
+
+@transaction.atomic
+def referral_revoke(*, actor: User, referral: Referral, reason: str) -> Referral:
+    """The sender withdraws an open referral; the share ends."""
+    referral = _as_sender(actor, referral)
+    _require_state(referral, *Referral.OPEN)
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the referral is revoked.")})
+    referral.revoke_reason = reason.strip()
+    return _end(
+        referral, actor, Referral.Status.REVOKED, "referral_revoked", referral.revoke_reason
+    )
+
+
+def referrals_revoke_for_withdrawn_consent(*, consent: ConsentRecord, actor: User) -> int:
+    """A withdrawn consent stops the sharing that relied on it, at once."""
+    count = 0
+    for referral in Referral.objects.filter(consent=consent, status__in=Referral.OPEN):
+        referral.revoke_reason = _("Consent withdrawn")
+        _end(referral, actor, Referral.Status.REVOKED, "referral_revoked", referral.revoke_reason)
+        count += 1
+    return count
