@@ -203,3 +203,93 @@ def full_file_ids(user: User, cases: list[Case]) -> set[int]:
             .values_list("pk", flat=True)
         )
     return full
+
+
+@dataclass(frozen=True)
+class AccessEntry:
+    """Who can see a case right now, with what, and why."""
+
+    kind: str  # "jurisdiction", "group_share" or "user_share"
+    users: list[User]
+    organisation: Organisation | None
+    role: str
+    permissions: frozenset[str]
+    reason: str
+
+
+def case_access_explained(case: Case) -> list[AccessEntry]:
+    """List everyone who can see the case now, and why: jurisdiction, or which share."""
+    from accounts.models import Membership, group_name
+
+    entries: list[AccessEntry] = []
+    scopes = [
+        (Organisation.Kind.COMMUNE_COMMITTEE, case.commune_id, (Role.CP_OFFICER, Role.CHAIRMAN)),
+        (Organisation.Kind.PROVINCIAL_HEALTH, case.province_id, (Role.SUPERVISOR,)),
+    ]
+    for kind, area_id, roles in scopes:
+        memberships = Membership.objects.filter(
+            organisation__kind=kind,
+            organisation__area_id=area_id,
+            organisation__is_active=True,
+            role__in=roles,
+            is_active=True,
+            user__is_active=True,
+        ).select_related("user", "organisation")
+        grouped: dict[tuple[int, str], list[User]] = {}
+        orgs: dict[int, Organisation] = {}
+        for m in memberships:
+            grouped.setdefault((m.organisation_id, m.role), []).append(m.user)
+            orgs[m.organisation_id] = m.organisation
+        for (org_id, role), users in grouped.items():
+            entries.append(
+                AccessEntry(
+                    "jurisdiction", users, orgs[org_id], role, JURISDICTION_PERMISSIONS[role], ""
+                )
+            )
+    group_rows = CaseGroupObjectPermission.objects.filter(content_object=case).select_related(
+        "group", "permission"
+    )
+    by_group: dict[int, list[CaseGroupObjectPermission]] = {}
+    for row in group_rows:
+        by_group.setdefault(row.group_id, []).append(row)
+    organisations = (
+        {
+            group_name(o, role): (o, role)
+            for o in Organisation.objects.filter(is_active=True)
+            for role in Role.values
+        }
+        if by_group
+        else {}
+    )
+    for rows in by_group.values():
+        group = rows[0].group
+        organisation, role = organisations.get(group.name, (None, ""))
+        users = [u for u in group.user_set.filter(is_active=True)]
+        entries.append(
+            AccessEntry(
+                "group_share",
+                users,
+                organisation,
+                role,
+                frozenset(r.permission.codename for r in rows),
+                rows[0].reason,
+            )
+        )
+    user_rows = CaseUserObjectPermission.objects.filter(content_object=case).select_related(
+        "user", "permission"
+    )
+    by_user: dict[int, list[CaseUserObjectPermission]] = {}
+    for row in user_rows:
+        by_user.setdefault(row.user_id, []).append(row)
+    for rows in by_user.values():
+        entries.append(
+            AccessEntry(
+                "user_share",
+                [rows[0].user],
+                None,
+                "",
+                frozenset(r.permission.codename for r in rows),
+                rows[0].reason,
+            )
+        )
+    return entries

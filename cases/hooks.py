@@ -64,3 +64,34 @@ def summary_fields_for(user: Any, case: Any) -> list[tuple[str, str]] | None:
         if fields is not None:
             return fields
     return None
+
+
+@dataclass(frozen=True)
+class CaseSection:
+    """A block on the case page contributed by another app (e.g. the case's referrals)."""
+
+    template: str
+    context: dict[str, Any]
+    order: int = 50
+
+
+# Each provider gets the request, the case and the user's permissions on it (the page is
+# already past the access check) and returns a section or None.
+CaseSectionProvider = Callable[[HttpRequest, Any, set[str]], CaseSection | None]
+_case_section_providers: list[CaseSectionProvider] = []
+
+
+def register_case_section(provider: CaseSectionProvider) -> CaseSectionProvider:
+    if provider not in _case_section_providers:
+        _case_section_providers.append(provider)
+    return provider
+
+
+def case_sections(request: HttpRequest, case: Any, permissions: set[str]) -> list[CaseSection]:
+    sections = [provider(request, case, permissions) for provider in _case_section_providers]
+    return sorted((s for s in sections if s is not None), key=lambda s: s.order)
+
+
+# Labels for history rows that are not workflow steps (e.g. "referral_sent"), registered by
+# the app that writes them: name -> lazy translated label.
+HISTORY_LABELS: dict[str, Any] = {}

@@ -36,7 +36,7 @@ from cases import forms as case_forms
 from cases import services
 from cases.access import VIEW_CASE, case_permissions
 from cases.deadlines import DeadlineView, deadline_view
-from cases.hooks import home_sections, summary_fields_for
+from cases.hooks import HISTORY_LABELS, case_sections, home_sections, summary_fields_for
 from cases.models import (
     Assessment,
     Case,
@@ -304,7 +304,9 @@ def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     transitions = list(case.transitions.select_related("actor"))
     for transition in transitions:
         step = STEPS.get(transition.name)
-        transition.step_label = step.label if step else transition.name
+        transition.step_label = (
+            step.label if step else HISTORY_LABELS.get(transition.name, transition.name)
+        )
     context.update(
         {
             "steps": steps_available(case=case, permissions=permissions),
@@ -327,6 +329,7 @@ def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "can_change": "change_case" in permissions,
             "note_form": case_forms.NoteForm(),
             "document_form": case_forms.DocumentForm(max_bytes=settings.DOCUMENT_MAX_BYTES),
+            "extra_sections": case_sections(request, case, permissions),
         }
     )
     return _page(request, "cases/case_detail.html", context)

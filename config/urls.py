@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("cases.api_urls")),
     path("", include("hotline.api_urls")),
+    path("", include("referrals.api_urls")),
 ]
 
 urlpatterns = [
@@ -19,6 +20,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("cases/", include("cases.urls")),
     path("intake/", include("hotline.urls")),
+    path("referrals/", include("referrals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -15,4 +15,5 @@ class ReferralsConfig(AppConfig):
         from referrals import hooks
 
         register_summary_provider(hooks.summary_for_recipient)
+        hooks.register_history_labels()
         consent_withdrawn.connect(hooks.on_consent_withdrawn, dispatch_uid="referrals-consent")

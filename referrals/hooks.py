@@ -49,3 +49,20 @@ def on_consent_withdrawn(sender: Any, consent: ConsentRecord, actor: User, **kwa
     from referrals.services import referrals_revoke_for_withdrawn_consent
 
     referrals_revoke_for_withdrawn_consent(consent=consent, actor=actor)
+
+
+def register_history_labels() -> None:
+    from django.utils.translation import gettext_lazy
+
+    from cases.hooks import HISTORY_LABELS
+
+    HISTORY_LABELS.update(
+        {
+            "referral_sent": gettext_lazy("Referral sent"),
+            "referral_acknowledged": gettext_lazy("Referral acknowledged"),
+            "referral_accepted": gettext_lazy("Referral accepted"),
+            "referral_declined": gettext_lazy("Referral declined"),
+            "referral_completed": gettext_lazy("Referral completed"),
+            "referral_revoked": gettext_lazy("Referral revoked"),
+        }
+    )
