@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "cases",
     "hotline",
     "referrals",
+    "printing",
 ]
 
 MIDDLEWARE = [
