@@ -52,6 +52,8 @@ from cases.workflow import OPEN_STATES, STEPS, Step
 
 SEPARATION_MAX_DAYS = 15  # Art. 32(3)
 CLOCK_SKEW = datetime.timedelta(minutes=5)
+# Nothing in this system happened before the Law on Children; older times are typing errors.
+EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
 
 
 class StepNotAvailable(Exception):
@@ -212,6 +214,8 @@ def case_create(
     received_at = received_at or timezone.now()
     if received_at > timezone.now() + CLOCK_SKEW:
         raise ValidationError({"received_at": _("The time of receipt is in the future.")})
+    if received_at < EARLIEST:
+        raise ValidationError({"received_at": _("This time is too far in the past.")})
     record = _clean_record(record)
     if child is None:
         child = Child.objects.create(full_name=child_name)
@@ -416,6 +420,8 @@ def _past_time(field: str, value: datetime.datetime | None, case: Case) -> datet
     value = value or timezone.now()
     if value > timezone.now() + CLOCK_SKEW:
         raise ValidationError({field: _("This time is in the future.")})
+    if value < EARLIEST:
+        raise ValidationError({field: _("This time is too far in the past.")})
     if value < case.received_at - CLOCK_SKEW:
         raise ValidationError({field: _("This time is before the case was received.")})
     return value

@@ -9,3 +9,10 @@ class HotlineConfig(AppConfig):
 
     name = "hotline"
     verbose_name = _("Hotline 111 and reports")
+
+    def ready(self) -> None:
+        from cases.hooks import register_home_section
+        from hotline.home import PROVIDERS
+
+        for provider in PROVIDERS:
+            register_home_section(provider)

@@ -115,6 +115,8 @@ def call_log(*, actor: User, **data: Any) -> Call:
     started_at = data.get("started_at") or timezone.now()
     if started_at > timezone.now() + CLOCK_SKEW:
         errors["started_at"] = _("The start time is in the future.")
+    elif started_at < case_services.EARLIEST:
+        errors["started_at"] = _("This time is too far in the past.")
     duration = data.get("duration_seconds")
     if duration is not None and not 0 <= duration <= 24 * 3600:
         errors["duration_seconds"] = _("The duration must be between 0 and 86,400 seconds.")

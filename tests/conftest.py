@@ -131,3 +131,23 @@ def plain_static_storage(settings):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def reseed_data_migrations(request):
+    """
+    Transactional tests (browser tests, races) empty every table afterwards, data-migration
+    rows included; put the seeded rules back before each such test so it sees the real rules.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    if not (marker and marker.kwargs.get("transaction")):
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("cases.migrations.0002_seed_deadline_rules").seed(apps, None)
+    import_module("referrals.migrations.0002_seed_sharing_and_deadline_rules").seed(apps, None)
+    yield

@@ -1126,3 +1126,24 @@ def test_case_pages_are_never_cached(world, client_for, name):
     assert "no-store" in response["Cache-Control"]
     response = client_for("officer").get(step_url(world.case, "assess_initial"))
     assert "no-store" in response["Cache-Control"]
+
+
+def test_an_impossible_year_is_a_field_error_not_a_crash(world, client_for):
+    response = client_for("officer").post(
+        reverse("cases:create"),
+        {
+            "commune": world.commune.pk,
+            "received_at": "0001-01-01T00:00",
+            "source": "commune",
+            "channel": "phone",
+            "target_group": "abused",
+            "protection_level": "intervention",
+            "full_name": "Bé Năm Một",
+            "sex": "female",
+        },
+    )
+    assert response.status_code == 400
+    assert not Case.objects.filter(child__full_name="Bé Năm Một").exists()
+    assert 'id="error-received_at"' in response.content.decode() or "received_at" in (
+        response.context["form"].errors
+    )
