@@ -219,7 +219,7 @@ class AccessEntry:
 
 def case_access_explained(case: Case) -> list[AccessEntry]:
     """List everyone who can see the case now, and why: jurisdiction, or which share."""
-    from accounts.models import Membership, group_name
+    from accounts.models import GROUP_PREFIX, Membership
 
     entries: list[AccessEntry] = []
     scopes = [
@@ -246,30 +246,40 @@ def case_access_explained(case: Case) -> list[AccessEntry]:
                     "jurisdiction", users, orgs[org_id], role, JURISDICTION_PERMISSIONS[role], ""
                 )
             )
-    group_rows = CaseGroupObjectPermission.objects.filter(content_object=case).select_related(
-        "group", "permission"
+    group_rows = list(
+        CaseGroupObjectPermission.objects.filter(content_object=case).select_related(
+            "group", "permission"
+        )
     )
     by_group: dict[int, list[CaseGroupObjectPermission]] = {}
     for row in group_rows:
         by_group.setdefault(row.group_id, []).append(row)
-    organisations = (
-        {
-            group_name(o, role): (o, role)
-            for o in Organisation.objects.filter(is_active=True)
-            for role in Role.values
-        }
-        if by_group
-        else {}
-    )
-    for rows in by_group.values():
-        group = rows[0].group
-        organisation, role = organisations.get(group.name, (None, ""))
-        users = [u for u in group.user_set.filter(is_active=True)]
+    # Group names are org:<organisation uuid>:<role>; read only the organisations named.
+    parsed: dict[int, tuple[str, str]] = {}
+    for group_id, rows in by_group.items():
+        parts = rows[0].group.name.split(":")
+        if len(parts) == 3 and parts[0] + ":" == GROUP_PREFIX:
+            parsed[group_id] = (parts[1], parts[2])
+    organisations = {
+        str(o.public_id): o
+        for o in Organisation.objects.filter(public_id__in=[v[0] for v in parsed.values()])
+    }
+    members: dict[int, list[User]] = {}
+    if by_group:
+        for group_id, user in (
+            (m.group_id, m.user)
+            for m in User.groups.through.objects.filter(
+                group_id__in=list(by_group), user__is_active=True
+            ).select_related("user")
+        ):
+            members.setdefault(group_id, []).append(user)
+    for group_id, rows in by_group.items():
+        uuid_text, role = parsed.get(group_id, ("", ""))
         entries.append(
             AccessEntry(
                 "group_share",
-                users,
-                organisation,
+                members.get(group_id, []),
+                organisations.get(uuid_text),
                 role,
                 frozenset(r.permission.codename for r in rows),
                 rows[0].reason,

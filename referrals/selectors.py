@@ -11,18 +11,27 @@ from django.utils import timezone
 
 from accounts.models import User
 from cases.access import VIEW_CASE, jurisdiction_of
-from cases.models import Case
+from cases.models import Case, CaseGroupObjectPermission, CaseUserObjectPermission
 from referrals.models import Referral, ReferralGroupObjectPermission
 
 
 def _held_cases(user: User) -> QuerySet[Case]:
-    """Cases the user holds by jurisdiction with the whole file (the sender's side)."""
+    """Cases whose whole file the user reads: by jurisdiction, or by a view_case share."""
     jurisdiction = jurisdiction_of(user)
     communes = [pk for pk, perms in jurisdiction.communes.items() if VIEW_CASE in perms]
     provinces = [pk for pk, perms in jurisdiction.provinces.items() if VIEW_CASE in perms]
-    if not communes and not provinces:
-        return Case.objects.none()
-    return Case.objects.filter(Q(commune_id__in=communes) | Q(province_id__in=provinces))
+    by_user = CaseUserObjectPermission.objects.filter(
+        user=user, permission__codename=VIEW_CASE
+    ).values("content_object_id")
+    by_group = CaseGroupObjectPermission.objects.filter(
+        group__user=user, permission__codename=VIEW_CASE
+    ).values("content_object_id")
+    return Case.objects.filter(
+        Q(commune_id__in=communes)
+        | Q(province_id__in=provinces)
+        | Q(pk__in=by_user)
+        | Q(pk__in=by_group)
+    )
 
 
 def referrals_visible_to(*, user: User) -> QuerySet[Referral]:

@@ -46,7 +46,7 @@ HOME_SHOWS = {
     "supervisor": "Hồ sơ trong địa bàn",
     "hotline": 'id="intake-hotline"',
     "collaborator": 'id="intake-collaborator"',
-    "school": "Chuyển gửi đến cơ quan của bạn",
+    "school": 'id="referral-inbox"',
     "auditor": "Nhật ký kiểm tra",
     "admin": "Mở trang quản trị",
     "nobody": "Bạn chưa có vai trò nào",

@@ -494,15 +494,21 @@ def test_outsiders_get_the_not_found_page_everywhere(
     assert referral.status == "sent"
 
 
-@pytest.mark.parametrize("view", ["detail", "acknowledge", "complete", "revoke"])
-def test_the_hotline_that_follows_the_case_does_not_reach_its_referrals(
-    world, client_for, open_referral, view
+@pytest.mark.parametrize(
+    ("view", "status"), [("detail", 200), ("acknowledge", 403), ("complete", 403), ("revoke", 403)]
+)
+def test_the_hotline_that_follows_the_case_reads_its_referrals_but_acts_on_none(
+    world, client_for, open_referral, view, status
 ):
+    # The hotline holds the whole file by a share (it follows the case, Art. 22(5)): the
+    # referrals are part of the file; answering or ending them is not its to do.
     referral, consent = open_referral
     client = client_for("hotline")
     url = _url(world, view, referral, consent)
     response = client.get(url) if view == "detail" else client.post(url, {"reason": "x"})
-    assert response.status_code == 404
+    assert response.status_code == status
+    referral.refresh_from_db()
+    assert referral.is_open
 
 
 def test_a_missing_referral_and_a_forbidden_one_get_the_same_answer(world, client_for):
