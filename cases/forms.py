@@ -1135,6 +1135,25 @@ class NoteForm(ServiceFormMixin, forms.Form):
     text = forms.CharField(label=_("Note"), required=False, widget=text_area(3))
 
 
+class IncidentLinkForm(ServiceFormMixin, forms.Form):
+    other_number = forms.CharField(
+        label=_("Case number of another child harmed in the same incident"),
+        max_length=20,
+        error_messages={"required": _("Give the other case's number.")},
+    )
+    title = forms.CharField(
+        label=_("Name of the incident (when it is new)"), max_length=200, required=False
+    )
+
+    def add_service_errors(self, error) -> None:
+        # The service names the other case `other`; on this form it is its number.
+        messages = getattr(error, "message_dict", {"__all__": error.messages})
+        for field, texts in messages.items():
+            target = "other_number" if field == "other" else field
+            for text in texts:
+                self.add_error(target if target in self.fields else None, text)
+
+
 class DocumentForm(ServiceFormMixin, forms.Form):
     file = forms.FileField(
         label=_("File"),

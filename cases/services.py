@@ -38,6 +38,7 @@ from cases.models import (
     ConsentRecord,
     EmergencyDecision,
     FamilyMember,
+    Incident,
     Measure,
     NeedsMeeting,
     Notification,
@@ -1301,3 +1302,49 @@ def consent_withdraw(*, actor: User, consent: ConsentRecord, note: str = "") -> 
     consent.save(update_fields=["withdrawn_at", "withdrawal_note"])
     consent_withdrawn.send(sender=ConsentRecord, consent=consent, actor=actor)
     return consent
+
+
+# ---------------------------------------------------------------------------------------------
+# Incidents: several children harmed together, one case each
+
+
+@transaction.atomic
+def case_link_incident(*, actor: User, case: Case, other: Case | None, title: str = "") -> Incident:
+    """
+    Record that `case` and `other` are about children harmed in the same incident: they join
+    the incident one of them already has, or a new one named `title`.
+    """
+    _require(actor, case, "change_case")
+    # Read both afresh and locked: either may have joined an incident a moment ago.
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if other is not None:
+        other = Case.objects.select_for_update().get(pk=other.pk)
+    errors: dict[str, str] = {}
+    if other is None or other.pk == case.pk or VIEW_CASE not in case_permissions(actor, other):
+        errors["other"] = _("Choose another case that you can see.")
+    elif case.incident_id and other.incident_id and case.incident_id != other.incident_id:
+        errors["other"] = _("The two cases already belong to different incidents.")
+    incident_id = case.incident_id or (other.incident_id if other else None)
+    if incident_id is None and not _text(title):
+        errors["title"] = _("Name the incident.")
+    check_lengths(Incident, {"title": _text(title)})
+    if errors:
+        raise ValidationError(errors)
+    if incident_id is None:
+        incident = Incident.objects.create(
+            title=_text(title),
+            commune=case.incident_commune or case.commune,
+            occurred_on=timezone.localtime(case.received_at).date(),
+        )
+    else:
+        incident = Incident.objects.get(pk=incident_id)
+    Case.objects.filter(pk__in=[case.pk, other.pk]).update(
+        incident=incident, version=F("version") + 1
+    )
+    return incident
+
+
+@transaction.atomic
+def case_unlink_incident(*, actor: User, case: Case) -> None:
+    _require(actor, case, "change_case")
+    Case.objects.filter(pk=case.pk).update(incident=None, version=F("version") + 1)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("<uuid:public_id>/family/add/", views.family_add, name="family-add"),
     path("<uuid:public_id>/family/remove/", views.family_remove, name="family-remove"),
     path("<uuid:public_id>/notes/add/", views.note_add, name="note-add"),
+    path("<uuid:public_id>/incident/", views.incident_link, name="incident-link"),
     path("<uuid:public_id>/documents/add/", views.document_add, name="document-add"),
     path(
         "<uuid:public_id>/documents/<uuid:document_id>/",

@@ -330,6 +330,15 @@ def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "note_form": case_forms.NoteForm(),
             "document_form": case_forms.DocumentForm(max_bytes=settings.DOCUMENT_MAX_BYTES),
             "extra_sections": case_sections(request, case, permissions),
+            "incident_cases": (
+                list(
+                    case_list_for(user=request.user)
+                    .filter(incident_id=case.incident_id)
+                    .exclude(pk=case.pk)
+                )
+                if case.incident_id
+                else []
+            ),
         }
     )
     return _page(request, "cases/case_detail.html", context)
@@ -589,6 +598,37 @@ def note_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
                 messages.success(request, _("Note added."))
                 return redirect(reverse("cases:detail", args=[case.public_id]) + "#notes")
     context = {"case": case, "form": form, "title": gettext_lazy("Add a note")}
+    return _page(request, "cases/small_form.html", context, status)
+
+
+@never_cache
+@login_required
+def incident_link(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Link this case to another child's case harmed in the same incident (by its number)."""
+    case = case_get_for(user=request.user, public_id=public_id)
+    permissions = case_permissions(request.user, case)
+    _full_file_or_404(permissions)
+    _require(permissions, "change_case")
+    form = case_forms.IncidentLinkForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = INVALID
+        if form.is_valid():
+            number = form.cleaned_data["other_number"].strip()
+            other = case_list_for(user=request.user).filter(number=number).first()
+            try:
+                services.case_link_incident(
+                    actor=request.user,
+                    case=case,
+                    other=other,
+                    title=form.cleaned_data.get("title", ""),
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("The cases are linked as one incident."))
+                return redirect(reverse("cases:detail", args=[case.public_id]) + "#incident")
+    context = {"case": case, "form": form, "title": gettext_lazy("Children harmed together")}
     return _page(request, "cases/small_form.html", context, status)
 
 
