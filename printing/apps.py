@@ -13,3 +13,9 @@ class PrintingConfig(AppConfig):
 
     name = "printing"
     verbose_name = _("Printed documents")
+
+    def ready(self) -> None:
+        from cases.hooks import register_case_section
+        from printing.sections import print_section
+
+        register_case_section(print_section)
