@@ -224,6 +224,12 @@ EMAIL_NOTIFICATIONS = bool(EMAIL_HOST)
 TELEPHONY_WEBHOOK_SECRET = envstr("TELEPHONY_WEBHOOK_SECRET", "")
 TELEPHONY_WEBHOOK_WINDOW_SECONDS = envint("TELEPHONY_WEBHOOK_WINDOW_SECONDS", 300)
 
+# Printed documents (printing.render): a worker process renders each PDF within these limits.
+PDF_RENDER_TIMEOUT = envint("PDF_RENDER_TIMEOUT", 60)
+PDF_MAX_PAGES = envint("PDF_MAX_PAGES", 300)
+PDF_RENDER_WORKERS = envint("PDF_RENDER_WORKERS", 1)
+PDF_WORKER_MAX_TASKS = envint("PDF_WORKER_MAX_TASKS", 25)
+
 # Uploaded documents: what the case file accepts.
 DOCUMENT_MAX_BYTES = envint("DOCUMENT_MAX_BYTES", 10 * 1024 * 1024)
 
