@@ -43,6 +43,7 @@ from accounts.models import User
 from cases import services
 from cases.access import VIEW_CASE, case_permissions, full_file_ids
 from cases.deadlines import deadline_view
+from cases.hooks import summary_fields_for
 from cases.models import (
     Case,
     CaseTransition,
@@ -208,11 +209,16 @@ def _paginated(view: GenericAPIView, queryset: QuerySet, serializer: type) -> Re
     return view.get_paginated_response(serializer(page, many=True).data)
 
 
-def _detail_response(case: Case, permissions: set[str], status_code: int = 200) -> Response:
+def _detail_response(
+    case: Case, permissions: set[str], status_code: int = 200, *, user: User | None = None
+) -> Response:
     if VIEW_CASE in permissions:
         data = CaseDetailSerializer(case, context={"permissions": permissions}).data
     else:
-        data = CaseSummarySerializer(case).data
+        # The one-case answer of a summary-only viewer carries the fields the granting app
+        # (a referral's allow-list) lets this user see; list rows do not (bounded queries).
+        fields = summary_fields_for(user, case) if user is not None else None
+        data = CaseSummarySerializer(case, context={"summary_fields": fields}).data
     return Response(data, status=status_code, headers={"ETag": etag(case)})
 
 
@@ -298,7 +304,7 @@ class CaseDetailView(CaseAPIView):
     )
     def get(self, request: Request, id: str) -> Response:
         case = case_get_for(user=request.user, public_id=id)
-        return _detail_response(case, case_permissions(request.user, case))
+        return _detail_response(case, case_permissions(request.user, case), user=request.user)
 
     @extend_schema(
         operation_id="cases_partial_update",
@@ -322,7 +328,7 @@ class CaseDetailView(CaseAPIView):
             changes=dict(serializer.validated_data),
         )
         case = _reload(request.user, case)
-        return _detail_response(case, case_permissions(request.user, case))
+        return _detail_response(case, case_permissions(request.user, case), user=request.user)
 
 
 def _require_change(user: User, case: Case) -> None:

@@ -207,21 +207,60 @@ class ChildSummarySerializer(serializers.Serializer):
         return given_name(child.full_name)
 
 
+class SummaryFieldSerializer(serializers.Serializer):
+    """One field of the case that the app granting the summary allows this user to see."""
+
+    # Output only; not read_only so that the schema lists `key` as optional.
+    key = serializers.CharField(required=False, help_text="The field's stable name, where known.")
+    label = serializers.CharField(help_text="The field's name, translated.")
+    value = serializers.CharField(allow_blank=True)
+
+
+def summary_field_rows(rows: Any) -> list[dict[str, str]]:
+    """
+    The rows of cases.hooks.summary_fields_for as dicts: (label, value) pairs, or
+    (key, label, value) triples where the provider names its fields.
+    """
+    result = []
+    for row in rows or ():
+        if len(row) == 3:
+            key, label, value = row
+            result.append({"key": str(key), "label": str(label), "value": str(value or "")})
+        else:
+            label, value = row
+            result.append({"label": str(label), "value": str(value or "")})
+    return result
+
+
 class CaseSummarySerializer(serializers.ModelSerializer):
-    """What a referral recipient needs: no more than this."""
+    """
+    What a referral recipient needs: no more than this. The one-case answer also carries
+    `fields`, the case's fields that the granting app allows this user (a referral's
+    allow-list), passed in the context as `summary_fields` (cases.hooks.summary_fields_for).
+    """
 
     id = serializers.UUIDField(source="public_id", read_only=True)
     view = serializers.SerializerMethodField()
     child = ChildSummarySerializer(read_only=True)
     commune = AdministrativeUnitSerializer(read_only=True)
+    # Named `fields` in the answer; a serializer already has a `fields` attribute and a
+    # `get_fields` method, hence the method's own name.
+    fields = serializers.SerializerMethodField(
+        method_name="summary_fields_data",
+        help_text="The fields of the case you may see, by the allow-list of your organisation.",
+    )
 
     class Meta:
         model = Case
-        fields = ["id", "view", "number", "status", "child", "commune", "received_at"]
+        fields = ["id", "view", "number", "status", "child", "commune", "received_at", "fields"]
         read_only_fields = fields
 
     def get_view(self, case: Case) -> str:
         return SUMMARY
+
+    @extend_schema_field(SummaryFieldSerializer(many=True))
+    def summary_fields_data(self, case: Case) -> list[dict[str, str]]:
+        return summary_field_rows(self.context.get("summary_fields"))
 
 
 class ChildSerializer(serializers.ModelSerializer):
