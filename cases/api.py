@@ -34,7 +34,6 @@ from rest_framework.metadata import SimpleMetadata
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -79,7 +78,13 @@ from cases.serializers import (
     TransitionSerializer,
 )
 from cases.workflow import STEPS, Step, steps_available
-from config.api import Conflict, PreconditionFailed, PreconditionRequired, error_responses
+from config.api import (
+    Conflict,
+    PreconditionFailed,
+    PreconditionRequired,
+    SafeJSONRenderer,
+    error_responses,
+)
 
 CASE_ID = OpenApiParameter(
     "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The case's public id."
@@ -184,7 +189,7 @@ class CaseAPIView(GenericAPIView):
     parser_classes = [JSONParser]
     # JSON only: no browsable-API pages with a child's record in their forms (the schema and
     # its UI are at /api/schema/ and /api/docs/).
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [SafeJSONRenderer]
     pagination_class = None
     metadata_class = CaseMetadata
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -13,6 +14,7 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.plumbing import ResolvedComponent, build_choice_description_list
 from rest_framework import exceptions, serializers, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -191,3 +193,16 @@ class NamedEnumFieldExtension(OpenApiSerializerFieldExtension):
         if field.allow_blank:
             return {"oneOf": [component.ref, {"type": "string", "enum": [""]}]}
         return component.ref
+
+
+class SafeJSONRenderer(JSONRenderer):
+    """
+    JSON as UTF-8; escaped (\\uXXXX) where the answer quotes a lone surrogate that a client sent
+    (e.g. `"\\ud800" is not a valid choice.`), which UTF-8 cannot encode: a 400, never a 500.
+    """
+
+    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
+        try:
+            return super().render(data, accepted_media_type, renderer_context)
+        except UnicodeEncodeError:
+            return json.dumps(data, cls=self.encoder_class, ensure_ascii=True).encode()

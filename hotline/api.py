@@ -35,7 +35,6 @@ from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -44,7 +43,7 @@ from accounts.models import User
 from cases.access import cases_visible_to
 from cases.models import Case
 from cases.workflow import OPEN_STATES
-from config.api import Conflict, error_responses
+from config.api import Conflict, SafeJSONRenderer, error_responses
 from hotline import services
 from hotline.idempotency import HEADER as IDEMPOTENCY_HEADER
 from hotline.idempotency import idempotent
@@ -618,7 +617,7 @@ class TelephonyEventView(GenericAPIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
     parser_classes = [JSONParser]  # for the schema only: the view reads the raw body
-    renderer_classes = [JSONRenderer]
+    renderer_classes = [SafeJSONRenderer]
     throttle_classes: list = []
     pagination_class = None
 

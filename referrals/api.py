@@ -13,7 +13,6 @@ one error shape of config.api.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -34,7 +33,6 @@ from rest_framework import exceptions, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -45,7 +43,7 @@ from cases.api import CaseMetadata
 from cases.models import Case, ConsentRecord
 from cases.selectors import case_get_for
 from cases.workflow import OPEN_STATES
-from config.api import Conflict, error_responses
+from config.api import Conflict, SafeJSONRenderer, error_responses
 from referrals import selectors, services
 from referrals.models import Referral, ReferralUpdate, SharingRule
 from referrals.serializers import (
@@ -190,19 +188,6 @@ def _valid(serializer_class: type, data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
-
-
-class SafeJSONRenderer(JSONRenderer):
-    """
-    JSON as UTF-8; escaped (\\uXXXX) where the answer quotes a lone surrogate that a client sent
-    (e.g. `"\\ud800" is not a valid choice.`), which UTF-8 cannot encode: a 400, never a 500.
-    """
-
-    def render(self, data: Any, accepted_media_type: Any = None, renderer_context: Any = None):
-        try:
-            return super().render(data, accepted_media_type, renderer_context)
-        except UnicodeEncodeError:
-            return json.dumps(data, cls=self.encoder_class, ensure_ascii=True).encode()
 
 
 # ---------------------------------------------------------------------------------------------

@@ -18,7 +18,8 @@ def summary_for_recipient(user: User, case: Case) -> list[tuple[str, str]] | Non
     The fields of the case an open referral lets this user see: the allow-list of each
     receiving organisation the user works for, with the referrals' purpose and message.
     """
-    if VIEW_CASE in case_permissions(user, case):
+    permissions = case_permissions(user, case)  # empty for an inactive user
+    if VIEW_CASE in permissions or "view_case_summary" not in permissions:
         return None
     referrals = list(
         Referral.objects.filter(
@@ -27,6 +28,7 @@ def summary_for_recipient(user: User, case: Case) -> list[tuple[str, str]] | Non
             organisation__memberships__user=user,
             organisation__memberships__is_active=True,
             organisation__memberships__role="sector_staff",
+            organisation__is_active=True,
         )
         .select_related("organisation")
         .distinct()

@@ -55,6 +55,8 @@ def referral_get_for(*, user: User, public_id: uuid.UUID | str) -> Referral:
 
 def referral_inbox_for(*, user: User) -> QuerySet[Referral]:
     """Referrals to the user's organisations that can still be answered, oldest due first."""
+    if not user.is_authenticated or not user.is_active:
+        return Referral.objects.none()
     answerable = ReferralGroupObjectPermission.objects.filter(
         group__user=user, permission__codename="respond_referral"
     ).values("content_object_id")

@@ -101,6 +101,7 @@ def _history(case: Case, actor: User, name: str, referral: Referral, reason: str
 def _members(organisation: Organisation) -> list[User]:
     memberships = Membership.objects.filter(
         organisation=organisation,
+        organisation__is_active=True,
         role=Role.SECTOR_STAFF,
         is_active=True,
         user__is_active=True,

@@ -668,7 +668,17 @@ def test_a_summary_holder_sees_the_summary_and_nothing_more(world, furnished_cas
     assert body["view"] == "summary"
     assert body["child"] == {"first_name": "An", "age": None, "sex": "unknown"}
     assert body["commune"]["code"] == world.commune.code
-    assert set(body) == {"id", "view", "number", "status", "child", "commune", "received_at"}
+    assert set(body) == {
+        "id",
+        "view",
+        "number",
+        "status",
+        "child",
+        "commune",
+        "received_at",
+        "fields",
+    }
+    assert body["fields"] == []  # a bare share, no referral: nothing beyond the summary
     assert "Nguyễn Văn An" not in detail.content.decode()
     assert detail["ETag"] == f'"{world.case.version}"'
     listed = client.get("/api/v1/cases/").json()["results"]
@@ -1114,3 +1124,16 @@ def test_options_and_a_browsers_accept_header_get_json_not_a_crash(world):
     response = client.get(url(world.case), HTTP_ACCEPT=browser)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/json"
+
+
+def test_a_lone_surrogate_in_a_choice_is_a_400_not_a_500(world):
+    client = APIClient()
+    client.force_authenticate(world.officer)
+    response = client.patch(
+        f"/api/v1/cases/{world.case.public_id}/",
+        data='{"source": "\\ud800"}',
+        content_type="application/json",
+        HTTP_IF_MATCH=f'"{world.case.version}"',
+    )
+    assert response.status_code == 400
+    assert "source" in response.json()["error"]["fields"]

@@ -24,7 +24,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from unittest import mock
 
-import pytest
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import translation
@@ -124,8 +123,6 @@ ALLOWED = {
 PURPOSE_LABEL, MESSAGE_LABEL = "Referral purpose", "Message"
 
 OK, FORBIDDEN, STATE, INVALID = "ok", "forbidden", "state", "invalid"
-KNOWN_INACTIVE_USER_SUMMARY_BUG = True
-KNOWN_INACTIVE_USER_INBOX_BUG = True
 
 
 def medical(case_index: int) -> str:
@@ -709,21 +706,13 @@ class ReferralAccessProperty(TestCase):
                 assert seen == {
                     ref.pk for r, ref in enumerate(self.ref_objs) if model.sees_referral(p, r)
                 }, f"referrals of user {p} after {history}"
-                if model.people[p].active or not KNOWN_INACTIVE_USER_INBOX_BUG:
-                    assert inbox == {
-                        ref.pk
-                        for r, ref in enumerate(self.ref_objs)
-                        if model.answers_referral(p, r)
-                    }, f"inbox of user {p} after {history}"
+                assert inbox == {
+                    ref.pk for r, ref in enumerate(self.ref_objs) if model.answers_referral(p, r)
+                }, f"inbox of user {p} after {history}"
 
     def check_summary(self, model: Model, p: int, c: int, user, case, where: str) -> None:
         expected = model.summary(p, c)
         rows = summary_fields_for(user, case)
-        if not model.people[p].active and KNOWN_INACTIVE_USER_SUMMARY_BUG:
-            # referrals/hooks.py answers for a deactivated user as if active: see
-            # test_a_deactivated_user_gets_no_summary_fields (xfail) below. Unreachable over
-            # HTTP (a deactivated user cannot sign in), so the rest of the rule is checked.
-            return
         if expected is None:
             assert rows is None, where
             return
@@ -917,14 +906,10 @@ def test_the_oracle_needs_consent_for_an_ngo_and_its_withdrawal_revokes():
 # ---------------------------------------------------------------------------------------------
 # Where the implementation departs from the rule today (kept visible, not skipped): a
 # deactivated account still gets its organisations' summaries and inbox from these two helpers.
-# Not reachable over HTTP (a deactivated user cannot sign in, by session or token), so the
-# property above checks everything else for such users. Remove the marks once fixed.
+# Not reachable over HTTP (a deactivated user cannot sign in, by session or token); checked
+# here at the service level.
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="referrals/hooks.py summary_for_recipient does not check user.is_active",
-)
 def test_a_deactivated_user_gets_no_summary_fields(world):
     services.referral_send(
         actor=world.officer,
@@ -940,10 +925,6 @@ def test_a_deactivated_user_gets_no_summary_fields(world):
     assert summary_fields_for(world.school, world.case) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="referrals/selectors.py referral_inbox_for does not check user.is_active",
-)
 def test_a_deactivated_user_has_no_inbox(world):
     services.referral_send(
         actor=world.officer,
