@@ -132,7 +132,7 @@ class StrictFieldsMixin:
         return super().to_internal_value(data)
 
 
-def _text(model: type[models.Model], name: str, **kwargs: Any) -> serializers.CharField:
+def text_input(model: type[models.Model], name: str, **kwargs: Any) -> serializers.CharField:
     """An optional text input as long as the model's column allows."""
     field = model._meta.get_field(name)
     kwargs.setdefault("required", False)
@@ -142,7 +142,7 @@ def _text(model: type[models.Model], name: str, **kwargs: Any) -> serializers.Ch
     return serializers.CharField(**kwargs)
 
 
-def _choice(choices: type[models.TextChoices], **kwargs: Any) -> serializers.ChoiceField:
+def choice_input(choices: type[models.TextChoices], **kwargs: Any) -> serializers.ChoiceField:
     kwargs.setdefault("required", False)
     return serializers.ChoiceField(choices=choices.choices, **kwargs)
 
@@ -633,8 +633,8 @@ class DocumentInputSerializer(StrictFieldsMixin, serializers.Serializer):
         allow_empty_file=True,  # the service names the empty file
         help_text="PDF, JPEG, PNG or Word (.docx); the type is read from the content.",
     )
-    kind = _choice(CaseDocument.Kind)
-    description = _text(CaseDocument, "description")
+    kind = choice_input(CaseDocument.Kind)
+    description = text_input(CaseDocument, "description")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -647,7 +647,7 @@ class StepInputSerializer(StrictFieldsMixin, serializers.Serializer):
 
 def _ratings() -> dict[str, serializers.ChoiceField]:
     return {
-        name: _choice(RiskLevel, help_text=str(Assessment._meta.get_field(name).verbose_name))
+        name: choice_input(RiskLevel, help_text=str(Assessment._meta.get_field(name).verbose_name))
         for name in Assessment.RATING_FIELDS + Assessment.PROTECTION_FIELDS
     }
 
@@ -663,18 +663,18 @@ def _reason(**kwargs: Any) -> serializers.CharField:
 
 
 class ActivityInputSerializer(StrictFieldsMixin, serializers.Serializer):
-    measure = _choice(Measure)
-    description = _text(PlanActivity, "description")
+    measure = choice_input(Measure)
+    description = text_input(PlanActivity, "description")
     organisation = PublicIdField(
         queryset=Organisation.objects.filter(is_active=True),
         required=False,
         allow_null=True,
         help_text="The responsible organisation's id, or null.",
     )
-    person_responsible = _text(PlanActivity, "person_responsible")
+    person_responsible = text_input(PlanActivity, "person_responsible")
     starts_on = serializers.DateField(required=False, allow_null=True)
     ends_on = serializers.DateField(required=False, allow_null=True)
-    resources = _text(PlanActivity, "resources")
+    resources = text_input(PlanActivity, "resources")
     cost = serializers.DecimalField(
         max_digits=14, decimal_places=0, required=False, allow_null=True, help_text="VND."
     )
@@ -685,8 +685,8 @@ AssessInitialStepSerializer = _step_serializer(
     {
         **_ratings(),
         "emergency_required": serializers.BooleanField(required=False),
-        "safety_measures": _text(Assessment, "safety_measures"),
-        "summary": _text(Assessment, "summary"),
+        "safety_measures": text_input(Assessment, "safety_measures"),
+        "summary": text_input(Assessment, "summary"),
         "assessed_at": serializers.DateTimeField(required=False),
     },
     "Initial risk assessment (Mẫu 02).",
@@ -694,17 +694,17 @@ AssessInitialStepSerializer = _step_serializer(
 DecideEmergencyStepSerializer = _step_serializer(
     "DecideEmergencyStepSerializer",
     {
-        "kind": _choice(EmergencyDecision.Kind),
-        "decision_number": _text(EmergencyDecision, "decision_number"),
+        "kind": choice_input(EmergencyDecision.Kind),
+        "decision_number": text_input(EmergencyDecision, "decision_number"),
         "decided_at": serializers.DateTimeField(required=False),
-        "measures": _text(EmergencyDecision, "measures"),
-        "separated_from": _text(EmergencyDecision, "separated_from"),
-        "ground": _choice(EmergencyDecision.Ground, allow_blank=True),
-        "safe_place": _text(EmergencyDecision, "safe_place"),
-        "alternative_care": _text(EmergencyDecision, "alternative_care"),
+        "measures": text_input(EmergencyDecision, "measures"),
+        "separated_from": text_input(EmergencyDecision, "separated_from"),
+        "ground": choice_input(EmergencyDecision.Ground, allow_blank=True),
+        "safe_place": text_input(EmergencyDecision, "safe_place"),
+        "alternative_care": text_input(EmergencyDecision, "alternative_care"),
         "starts_at": serializers.DateTimeField(required=False, allow_null=True),
         "ends_at": serializers.DateTimeField(required=False, allow_null=True),
-        "authority_reference": _text(SeparationExtension, "authority_reference"),
+        "authority_reference": text_input(SeparationExtension, "authority_reference"),
     },
     "Emergency intervention or temporary separation (Mẫu 07).",
 )
@@ -714,7 +714,7 @@ ExtendSeparationStepSerializer = _step_serializer(
         "decision": serializers.UUIDField(help_text="The separation decision's id."),
         "new_ends_at": serializers.DateTimeField(),
         "reason": _reason(),
-        "authority_reference": _text(SeparationExtension, "authority_reference"),
+        "authority_reference": text_input(SeparationExtension, "authority_reference"),
     },
 )
 EndSeparationStepSerializer = _step_serializer(
@@ -728,9 +728,9 @@ AssessSpecificStepSerializer = _step_serializer(
     "AssessSpecificStepSerializer",
     {
         **_ratings(),
-        **{name: _text(Assessment, name) for name in SPECIFIC_TEXT_FIELDS},
+        **{name: text_input(Assessment, name) for name in SPECIFIC_TEXT_FIELDS},
         "carer_safe": serializers.BooleanField(required=False, allow_null=True),
-        "summary": _text(Assessment, "summary"),
+        "summary": text_input(Assessment, "summary"),
         "assessed_at": serializers.DateTimeField(required=False),
     },
     "Specific risk assessment (Mẫu 03, Art. 27(1) a–h).",
@@ -739,16 +739,16 @@ HoldNeedsMeetingStepSerializer = _step_serializer(
     "HoldNeedsMeetingStepSerializer",
     {
         "held_at": serializers.DateTimeField(required=False),
-        "chaired_by": _text(NeedsMeeting, "chaired_by"),
-        "attendees": _text(NeedsMeeting, "attendees"),
-        "minutes": _text(NeedsMeeting, "minutes"),
+        "chaired_by": text_input(NeedsMeeting, "chaired_by"),
+        "attendees": text_input(NeedsMeeting, "attendees"),
+        "minutes": text_input(NeedsMeeting, "minutes"),
     },
 )
 DraftPlanStepSerializer = _step_serializer(
     "DraftPlanStepSerializer",
     {
-        "objectives": _text(Plan, "objectives"),
-        "monitoring": _text(Plan, "monitoring"),
+        "objectives": text_input(Plan, "objectives"),
+        "monitoring": text_input(Plan, "monitoring"),
         "review_on": serializers.DateField(required=False, allow_null=True),
         "reason": _reason(help_text="Why the plan changes (needed during implementation)."),
         "activities": ActivityInputSerializer(many=True, required=False),
@@ -760,7 +760,7 @@ ReturnPlanStepSerializer = _step_serializer("ReturnPlanStepSerializer", {"reason
 ApprovePlanStepSerializer = _step_serializer(
     "ApprovePlanStepSerializer",
     {
-        "decision_number": _text(Plan, "decision_number"),
+        "decision_number": text_input(Plan, "decision_number"),
         "decision_date": serializers.DateField(required=False, allow_null=True),
     },
     "The chairman's approval decision (Mẫu 05).",
@@ -772,8 +772,8 @@ RecordReviewStepSerializer = _step_serializer(
         **_ratings(),
         "no_remaining_risk": serializers.BooleanField(required=False),
         "child_stable": serializers.BooleanField(required=False),
-        "recommendation": _choice(Assessment.Recommendation),
-        "summary": _text(Assessment, "summary"),
+        "recommendation": choice_input(Assessment.Recommendation),
+        "summary": text_input(Assessment, "summary"),
         "assessed_at": serializers.DateTimeField(required=False),
     },
     "The review (Mẫu 06).",

@@ -9,7 +9,6 @@ may read: a collaborator sees the status of their own report and nothing of any 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.db import models
@@ -20,6 +19,7 @@ from rest_framework import serializers
 from accounts.models import AdministrativeUnit
 from accounts.serializers import AdministrativeUnitSerializer
 from cases.models import Case, Sex
+from cases.serializers import StrictFieldsMixin, choice_input, text_input
 from config.api import schema_enum_name
 from hotline.models import (
     Call,
@@ -102,35 +102,6 @@ extend_schema_field({"type": "string", "description": "The commune's official co
 )
 
 
-class StrictFieldsMixin:
-    """Refuse keys the serializer does not accept, naming each one (nothing dropped silently)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = [key for key in data if key not in writable]
-            if unknown:
-                raise serializers.ValidationError(
-                    {key: [_("This field is not accepted here.")] for key in unknown}
-                )
-        return super().to_internal_value(data)
-
-
-def _text(model: type[models.Model], name: str, **kwargs: Any) -> serializers.CharField:
-    """An optional text input as long as the model's column allows."""
-    field = model._meta.get_field(name)
-    kwargs.setdefault("required", False)
-    kwargs.setdefault("allow_blank", True)
-    if getattr(field, "max_length", None):
-        kwargs.setdefault("max_length", field.max_length)
-    return serializers.CharField(**kwargs)
-
-
-def _choice(choices: type[models.TextChoices], **kwargs: Any) -> serializers.ChoiceField:
-    kwargs.setdefault("required", False)
-    return serializers.ChoiceField(choices=choices.choices, **kwargs)
-
-
 def _child_age(**kwargs: Any) -> serializers.IntegerField:
     return serializers.IntegerField(
         required=False,
@@ -178,13 +149,13 @@ class CallSerializer(serializers.ModelSerializer):
     caller_number_display = serializers.SerializerMethodField(
         help_text="The number as people read it (0912 345 678), or what kind of number it was."
     )
-    caller_number_kind = _choice(Call.NumberKind, read_only=True)
-    channel = _choice(Call.Channel, read_only=True)
-    call_type = _choice(Call.CallType, read_only=True)
-    caller_relation = _choice(Call.CallerRelation, read_only=True)
+    caller_number_kind = choice_input(Call.NumberKind, read_only=True)
+    channel = choice_input(Call.Channel, read_only=True)
+    call_type = choice_input(Call.CallType, read_only=True)
+    caller_relation = choice_input(Call.CallerRelation, read_only=True)
     child_sex = serializers.ChoiceField(choices=Sex.choices, read_only=True)
-    urgency = _choice(Urgency, read_only=True)
-    status = _choice(IntakeStatus, read_only=True)
+    urgency = choice_input(Urgency, read_only=True)
+    status = choice_input(IntakeStatus, read_only=True)
     close_reason = serializers.ChoiceField(
         choices=CloseReason.choices, allow_blank=True, read_only=True
     )
@@ -266,26 +237,26 @@ class CallInputSerializer(StrictFieldsMixin, serializers.Serializer):
             "empty when withheld. Stored E.164, and only if the caller agrees to be identified."
         ),
     )
-    channel = _choice(Call.Channel)
-    caller_relation = _choice(Call.CallerRelation)
+    channel = choice_input(Call.Channel)
+    caller_relation = choice_input(Call.CallerRelation)
     caller_consents = serializers.BooleanField(
         required=False, default=False, help_text="The caller agrees to be identified."
     )
-    caller_name = _text(Call, "caller_name")
-    caller_address = _text(Call, "caller_address")
-    child_name = _text(Call, "child_name")
+    caller_name = text_input(Call, "caller_name")
+    caller_address = text_input(Call, "caller_address")
+    child_name = text_input(Call, "child_name")
     child_age = _child_age()
     child_sex = serializers.ChoiceField(choices=Sex.choices, required=False)
     incident_commune = CommuneCodeField(required=False, allow_null=True)
     residence_commune = CommuneCodeField(required=False, allow_null=True)
-    place = _text(Call, "place")
-    narrative = _text(Call, "narrative")
-    urgency = _choice(Urgency)
-    child_condition = _text(Call, "child_condition")
-    expected_consequence = _text(Call, "expected_consequence")
-    family_situation = _text(Call, "family_situation")
-    current_carer = _text(Call, "current_carer")
-    prior_actions = _text(Call, "prior_actions")
+    place = text_input(Call, "place")
+    narrative = text_input(Call, "narrative")
+    urgency = choice_input(Urgency)
+    child_condition = text_input(Call, "child_condition")
+    expected_consequence = text_input(Call, "expected_consequence")
+    family_situation = text_input(Call, "family_situation")
+    current_carer = text_input(Call, "current_carer")
+    prior_actions = text_input(Call, "prior_actions")
     telephony = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -324,8 +295,8 @@ class OwnReportSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     view = serializers.SerializerMethodField(help_text="`own`: the report as its sender sees it.")
     commune = AdministrativeUnitSerializer(read_only=True)
-    urgency = _choice(Urgency, read_only=True)
-    status = _choice(IntakeStatus, read_only=True)
+    urgency = choice_input(Urgency, read_only=True)
+    status = choice_input(IntakeStatus, read_only=True)
 
     class Meta:
         model = CollaboratorReport
@@ -357,8 +328,8 @@ class TriageReportSerializer(serializers.ModelSerializer):
     commune = AdministrativeUnitSerializer(read_only=True)
     collaborator = StaffRefSerializer(read_only=True)
     child_sex = serializers.ChoiceField(choices=Sex.choices, read_only=True)
-    urgency = _choice(Urgency, read_only=True)
-    status = _choice(IntakeStatus, read_only=True)
+    urgency = choice_input(Urgency, read_only=True)
+    status = choice_input(IntakeStatus, read_only=True)
     close_reason = serializers.ChoiceField(
         choices=CloseReason.choices, allow_blank=True, read_only=True
     )
@@ -395,11 +366,13 @@ class TriageReportSerializer(serializers.ModelSerializer):
 class ReportInputSerializer(StrictFieldsMixin, serializers.Serializer):
     """The collaborator's short form: the child, where, what is happening, how urgent."""
 
-    child_name = _text(CollaboratorReport, "child_name")
+    child_name = text_input(CollaboratorReport, "child_name")
     child_age = _child_age()
-    place = _text(CollaboratorReport, "place")
-    narrative = _text(CollaboratorReport, "narrative", help_text="What is happening (required).")
-    urgency = _choice(Urgency)
+    place = text_input(CollaboratorReport, "place")
+    narrative = text_input(
+        CollaboratorReport, "narrative", help_text="What is happening (required)."
+    )
+    urgency = choice_input(Urgency)
     commune = CommuneCodeField(
         required=False,
         allow_null=True,
@@ -472,12 +445,12 @@ class _SuggestionBase(serializers.Serializer):
 
 class CallSuggestionSerializer(_SuggestionBase):
     started_at = serializers.DateTimeField(read_only=True)
-    status = _choice(IntakeStatus, read_only=True)
+    status = choice_input(IntakeStatus, read_only=True)
 
 
 class ReportSuggestionSerializer(_SuggestionBase):
     created_at = serializers.DateTimeField(read_only=True)
-    status = _choice(IntakeStatus, read_only=True)
+    status = choice_input(IntakeStatus, read_only=True)
 
 
 class CaseSuggestionSerializer(_SuggestionBase):
