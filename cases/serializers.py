@@ -39,7 +39,7 @@ from cases.models import (
 )
 from cases.services import CHILD_FIELDS, FAMILY_FIELDS, RECORD_FIELDS, SPECIFIC_TEXT_FIELDS
 from cases.workflow import STEPS
-from config.api import schema_enum_name
+from config.api import BoundedDateTimeField, schema_enum_name
 
 for _choices_class, _name in (
     (Case.Status, "CaseStatusEnum"),
@@ -373,7 +373,7 @@ class CaseOpenSerializer(CaseRecordInputSerializer):
 
     commune = CommuneCodeField(help_text="The responsible commune's official code.")
     child = ChildInputSerializer()
-    received_at = serializers.DateTimeField(
+    received_at = BoundedDateTimeField(
         required=False, help_text="When the report was received; now if left out."
     )
 
@@ -574,12 +574,10 @@ class DeadlineSerializer(serializers.Serializer):
     rule = serializers.CharField(source="rule.code", read_only=True)
     name = serializers.CharField(source="rule.name", read_only=True)
     citation = serializers.CharField(source="rule.citation", read_only=True)
-    starts_at = serializers.DateTimeField(source="deadline.starts_at", read_only=True)
-    due_at = serializers.DateTimeField(source="deadline.due_at", read_only=True)
-    met_at = serializers.DateTimeField(source="deadline.met_at", read_only=True, allow_null=True)
-    waived_at = serializers.DateTimeField(
-        source="deadline.waived_at", read_only=True, allow_null=True
-    )
+    starts_at = BoundedDateTimeField(source="deadline.starts_at", read_only=True)
+    due_at = BoundedDateTimeField(source="deadline.due_at", read_only=True)
+    met_at = BoundedDateTimeField(source="deadline.met_at", read_only=True, allow_null=True)
+    waived_at = BoundedDateTimeField(source="deadline.waived_at", read_only=True, allow_null=True)
     note = serializers.CharField(source="deadline.note", read_only=True)
     state = serializers.ChoiceField(
         choices=["open", "overdue", "met", "met_late", "waived"], read_only=True
@@ -687,7 +685,7 @@ AssessInitialStepSerializer = _step_serializer(
         "emergency_required": serializers.BooleanField(required=False),
         "safety_measures": text_input(Assessment, "safety_measures"),
         "summary": text_input(Assessment, "summary"),
-        "assessed_at": serializers.DateTimeField(required=False),
+        "assessed_at": BoundedDateTimeField(required=False),
     },
     "Initial risk assessment (Mẫu 02).",
 )
@@ -696,14 +694,14 @@ DecideEmergencyStepSerializer = _step_serializer(
     {
         "kind": choice_input(EmergencyDecision.Kind),
         "decision_number": text_input(EmergencyDecision, "decision_number"),
-        "decided_at": serializers.DateTimeField(required=False),
+        "decided_at": BoundedDateTimeField(required=False),
         "measures": text_input(EmergencyDecision, "measures"),
         "separated_from": text_input(EmergencyDecision, "separated_from"),
         "ground": choice_input(EmergencyDecision.Ground, allow_blank=True),
         "safe_place": text_input(EmergencyDecision, "safe_place"),
         "alternative_care": text_input(EmergencyDecision, "alternative_care"),
-        "starts_at": serializers.DateTimeField(required=False, allow_null=True),
-        "ends_at": serializers.DateTimeField(required=False, allow_null=True),
+        "starts_at": BoundedDateTimeField(required=False, allow_null=True),
+        "ends_at": BoundedDateTimeField(required=False, allow_null=True),
         "authority_reference": text_input(SeparationExtension, "authority_reference"),
     },
     "Emergency intervention or temporary separation (Mẫu 07).",
@@ -712,7 +710,7 @@ ExtendSeparationStepSerializer = _step_serializer(
     "ExtendSeparationStepSerializer",
     {
         "decision": serializers.UUIDField(help_text="The separation decision's id."),
-        "new_ends_at": serializers.DateTimeField(),
+        "new_ends_at": BoundedDateTimeField(),
         "reason": _reason(),
         "authority_reference": text_input(SeparationExtension, "authority_reference"),
     },
@@ -731,14 +729,14 @@ AssessSpecificStepSerializer = _step_serializer(
         **{name: text_input(Assessment, name) for name in SPECIFIC_TEXT_FIELDS},
         "carer_safe": serializers.BooleanField(required=False, allow_null=True),
         "summary": text_input(Assessment, "summary"),
-        "assessed_at": serializers.DateTimeField(required=False),
+        "assessed_at": BoundedDateTimeField(required=False),
     },
     "Specific risk assessment (Mẫu 03, Art. 27(1) a–h).",
 )
 HoldNeedsMeetingStepSerializer = _step_serializer(
     "HoldNeedsMeetingStepSerializer",
     {
-        "held_at": serializers.DateTimeField(required=False),
+        "held_at": BoundedDateTimeField(required=False),
         "chaired_by": text_input(NeedsMeeting, "chaired_by"),
         "attendees": text_input(NeedsMeeting, "attendees"),
         "minutes": text_input(NeedsMeeting, "minutes"),
@@ -774,7 +772,7 @@ RecordReviewStepSerializer = _step_serializer(
         "child_stable": serializers.BooleanField(required=False),
         "recommendation": choice_input(Assessment.Recommendation),
         "summary": text_input(Assessment, "summary"),
-        "assessed_at": serializers.DateTimeField(required=False),
+        "assessed_at": BoundedDateTimeField(required=False),
     },
     "The review (Mẫu 06).",
 )

@@ -1262,6 +1262,8 @@ def consent_record(
     given_at = given_at or timezone.now()
     if given_at > timezone.now() + CLOCK_SKEW:
         errors["given_at"] = _("This time is in the future.")
+    elif given_at < EARLIEST:
+        errors["given_at"] = _("This time is too far in the past.")
     check_lengths(
         ConsentRecord,
         {

@@ -206,3 +206,23 @@ class SafeJSONRenderer(JSONRenderer):
             return super().render(data, accepted_media_type, renderer_context)
         except UnicodeEncodeError:
             return json.dumps(data, cls=self.encoder_class, ensure_ascii=True).encode()
+
+
+class BoundedDateTimeField(serializers.DateTimeField):
+    """
+    A date and time this system can hold: a malformed, impossible or absurd one (year 1,
+    year 9999) is a 400 naming the field, never an overflow deep in the time-zone code.
+    """
+
+    default_error_messages = {
+        "out_of_range": _("Give a date between 2000 and 2100."),
+    }
+
+    def to_internal_value(self, value: Any) -> Any:
+        try:
+            result = super().to_internal_value(value)
+        except (OverflowError, ValueError):
+            self.fail("out_of_range")
+        if result is not None and not 2000 <= result.year <= 2100:
+            self.fail("out_of_range")
+        return result

@@ -224,12 +224,10 @@ def _triage_precheck(user: User, item: Call | CollaboratorReport) -> None:
 
 def _open_case_for_link(user: User, item: Call | CollaboratorReport, public_id: Any) -> Case:
     """
-    The open case to link to. The hotline is the national receiving body and may link a call
-    to any open case (services.intake_link_case); an officer only to an open case it can see.
-    A case that does not exist, is closed, or may not be seen gets the same answer.
+    The open case to link to: one the user can already see (need to know, DESIGN §4). A case
+    that does not exist, is closed, or may not be seen gets the same answer.
     """
-    cases = Case.objects.all() if isinstance(item, Call) else cases_visible_to(user)
-    case = cases.filter(status__in=OPEN_STATES, public_id=public_id).first()
+    case = cases_visible_to(user).filter(status__in=OPEN_STATES, public_id=public_id).first()
     if case is None:
         raise exceptions.ValidationError(
             {"case": [_("No open case that you may choose has this id.")]}

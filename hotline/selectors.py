@@ -110,9 +110,8 @@ def intake_suggestions_for(
     Recent calls, reports and open cases that share the caller's number, the child's name
     (without diacritics or case) or the commune with `item`.
 
-    Hotline operators are the national receiving body (Decree 56 Art. 22): they are shown open
-    cases anywhere, by number, commune and date only, so they can link a repeat call. Officers
-    are shown only what they can already see.
+    Cases are suggested only among those the user can already see (need to know, DESIGN §4):
+    the hotline sees the cases it received; an officer the commune's.
     """
     since = timezone.now() - RECENT
     found: dict[tuple[str, int], Suggestion] = {}
@@ -131,7 +130,7 @@ def intake_suggestions_for(
             add("call", calls.filter(caller_number_key=item.caller_number_key), "number")
         if item.child_name_key:
             add("call", calls.filter(child_name_key=item.child_name_key), "name")
-        cases = Case.objects.filter(status__in=OPEN_STATES)
+        cases = cases_visible_to(user).filter(status__in=OPEN_STATES)
     else:
         cases = cases_visible_to(user).filter(status__in=OPEN_STATES)
         reports = reports_visible_to(user=user).filter(created_at__gte=since)

@@ -20,7 +20,7 @@ from accounts.models import AdministrativeUnit
 from accounts.serializers import AdministrativeUnitSerializer
 from cases.models import Case, Sex
 from cases.serializers import StrictFieldsMixin, choice_input, text_input
-from config.api import schema_enum_name
+from config.api import BoundedDateTimeField, schema_enum_name
 from hotline.models import (
     Call,
     CloseReason,
@@ -88,6 +88,8 @@ class CommuneCodeField(serializers.RelatedField):
         if not isinstance(data, (str, int)) or isinstance(data, bool) or not str(data).strip():
             self.fail("invalid")
         code = str(data).strip()[:20]
+        if not code.isprintable() or any("\ud800" <= ch <= "\udfff" for ch in code):
+            self.fail("invalid")
         commune = self.get_queryset().filter(code=code).order_by("-valid_from", "pk").first()
         if commune is None:
             self.fail("does_not_exist", value=code)
@@ -218,7 +220,7 @@ class CallInputSerializer(StrictFieldsMixin, serializers.Serializer):
     """A call as an operator logs it (Mẫu 01). Only `call_type` is always required."""
 
     call_type = serializers.ChoiceField(choices=Call.CallType.choices)
-    started_at = serializers.DateTimeField(
+    started_at = BoundedDateTimeField(
         required=False,
         help_text=(
             "When the call started (the 12-hour clock of a case opened from it starts here). "
@@ -444,12 +446,12 @@ class _SuggestionBase(serializers.Serializer):
 
 
 class CallSuggestionSerializer(_SuggestionBase):
-    started_at = serializers.DateTimeField(read_only=True)
+    started_at = BoundedDateTimeField(read_only=True)
     status = choice_input(IntakeStatus, read_only=True)
 
 
 class ReportSuggestionSerializer(_SuggestionBase):
-    created_at = serializers.DateTimeField(read_only=True)
+    created_at = BoundedDateTimeField(read_only=True)
     status = choice_input(IntakeStatus, read_only=True)
 
 
@@ -459,7 +461,7 @@ class CaseSuggestionSerializer(_SuggestionBase):
     number = serializers.CharField(read_only=True)
     commune = serializers.CharField(read_only=True, help_text="The commune's name.")
     status = serializers.ChoiceField(choices=Case.Status.choices, read_only=True)
-    received_at = serializers.DateTimeField(read_only=True)
+    received_at = BoundedDateTimeField(read_only=True)
 
 
 def suggestion_data(kind: str, obj: Any, reasons: list[str]) -> dict[str, Any]:
@@ -500,7 +502,7 @@ class TelephonyEventSerializer(serializers.Serializer):
         allow_blank=True,
         help_text="What the network presented; empty or `anonymous` when withheld.",
     )
-    occurred_at = serializers.DateTimeField(help_text="ISO 8601 with its offset.")
+    occurred_at = BoundedDateTimeField(help_text="ISO 8601 with its offset.")
 
 
 class TelephonyAckSerializer(serializers.Serializer):
@@ -522,9 +524,9 @@ class WaitingCallSerializer(serializers.Serializer):
         read_only=True, help_text="number, short, withheld, invalid, or empty if not reported."
     )
     caller_number_display = serializers.SerializerMethodField()
-    started_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    answered_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    ended_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    started_at = BoundedDateTimeField(read_only=True, allow_null=True)
+    answered_at = BoundedDateTimeField(read_only=True, allow_null=True)
+    ended_at = BoundedDateTimeField(read_only=True, allow_null=True)
     state = serializers.ChoiceField(choices=TelephonyState.choices, read_only=True)
     duration_seconds = serializers.IntegerField(read_only=True, allow_null=True)
 

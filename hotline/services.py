@@ -361,12 +361,11 @@ def intake_link_case(
     item = _lock(item)
     if case.status not in OPEN_STATES:
         raise ValidationError({"case": _("Choose an open case.")})
-    if isinstance(item, Call):
-        # The hotline may link to any open case it is told of (Art. 22: national coordination)
-        # and then follows it.
-        _hotline_follows(case, actor)
-    elif not can_see(actor, case):
-        raise ValidationError({"case": _("Choose an open case of your commune.")})
+    if not can_see(actor, case):
+        # Need to know (DESIGN §4): a call is linked only to a case the hotline already
+        # follows; a repeat report of a case it cannot see becomes a new case, and the commune
+        # merges the duplicate.
+        raise ValidationError({"case": _("Choose an open case that you can see.")})
     _decide(item, actor, status=IntakeStatus.LINKED, case=case, triage_note=note.strip())
     return item
 

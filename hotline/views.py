@@ -211,13 +211,7 @@ def _may_triage(request: HttpRequest, item: Call | CollaboratorReport) -> bool:
 
 
 def _open_cases_for_link(request: HttpRequest, item: Call | CollaboratorReport) -> QuerySet[Case]:
-    """
-    The open cases the item may be linked to. The hotline is the national receiving body and
-    may link a call to any open case (services.intake_link_case); an officer only to an open
-    case it can see.
-    """
-    if isinstance(item, Call):
-        return Case.objects.filter(status__in=OPEN_STATES)
+    """The open cases the item may be linked to: those the user can already see (DESIGN §4)."""
     return cases_visible_to(request.user).filter(status__in=OPEN_STATES)
 
 

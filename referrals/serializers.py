@@ -27,7 +27,7 @@ from accounts.models import Organisation
 from accounts.serializers import AdministrativeUnitSerializer
 from cases.models import Measure
 from cases.serializers import SummaryFieldSerializer, UserRefSerializer
-from config.api import schema_enum_name
+from config.api import BoundedDateTimeField, schema_enum_name
 from referrals.allowlists import case_summary
 from referrals.models import Referral, ReferralUpdate
 from referrals.services import RECEIVING_KINDS
@@ -119,7 +119,7 @@ class ReferralCaseSerializer(serializers.Serializer):
 
 class ReceiptSerializer(serializers.Serializer):
     number = serializers.CharField(read_only=True, help_text="The receipt number, BN-yyyy-nnnnnn.")
-    at = serializers.DateTimeField(read_only=True, help_text="When it was acknowledged.")
+    at = BoundedDateTimeField(read_only=True, help_text="When it was acknowledged.")
     hash = serializers.CharField(
         read_only=True,
         help_text="SHA-256 of what was received: the summary, purpose, message and dates.",
@@ -160,12 +160,12 @@ class _ReferralBase(serializers.Serializer):
     purpose_label = serializers.CharField(source="get_purpose_display", read_only=True)
     message = serializers.CharField(read_only=True)
     sent_by = UserRefSerializer(read_only=True)
-    sent_at = serializers.DateTimeField(read_only=True)
-    acknowledge_due_at = serializers.DateTimeField(read_only=True)
-    feedback_due_at = serializers.DateTimeField(read_only=True)
-    responded_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    sent_at = BoundedDateTimeField(read_only=True)
+    acknowledge_due_at = BoundedDateTimeField(read_only=True)
+    feedback_due_at = BoundedDateTimeField(read_only=True)
+    responded_at = BoundedDateTimeField(read_only=True, allow_null=True)
     decline_reason = serializers.CharField(read_only=True)
-    closed_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    closed_at = BoundedDateTimeField(read_only=True, allow_null=True)
     revoke_reason = serializers.CharField(read_only=True)
     is_open = serializers.BooleanField(read_only=True)
     overdue = serializers.SerializerMethodField(
@@ -289,12 +289,12 @@ class ReferralCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         choices=Measure.choices, help_text="The measure asked for (Law on Children Art. 49/50)."
     )
     message = serializers.CharField(max_length=TEXT_MAX, help_text="What you ask of them.")
-    acknowledge_due_at = serializers.DateTimeField(
+    acknowledge_due_at = BoundedDateTimeField(
         required=False,
         allow_null=True,
         help_text="When acknowledgement is due; default: 1 working day (the deadline rule).",
     )
-    feedback_due_at = serializers.DateTimeField(
+    feedback_due_at = BoundedDateTimeField(
         required=False,
         allow_null=True,
         help_text="When feedback is due; default: 5 working days (the deadline rule).",

@@ -1137,3 +1137,15 @@ def test_a_lone_surrogate_in_a_choice_is_a_400_not_a_500(world):
     )
     assert response.status_code == 400
     assert "source" in response.json()["error"]["fields"]
+
+
+def test_an_absurd_receipt_time_is_a_400_naming_it(world):
+    client = APIClient()
+    client.force_authenticate(world.officer)
+    response = client.post(
+        "/api/v1/cases/",
+        {"commune": world.commune.code, "child": {"full_name": "Bé"}, "received_at": "0001-01-01"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert "received_at" in response.json()["error"]["fields"]

@@ -230,20 +230,27 @@ def test_a_closed_case_cannot_be_linked_to(world):
     assert "case" in assert_error(response, 400)["fields"]
 
 
-def test_the_hotline_links_a_call_to_any_open_case_and_follows_it(world):
+def test_the_hotline_links_a_call_only_to_a_case_it_follows(world):
+    # Need to know: linking must not become a way into a case the hotline never received.
     data = post_call(world, incident_commune=world.other_commune.code).json()
-    case = world.other_case
-    assert api_for(world.hotline).get(f"/api/v1/cases/{case.public_id}/").status_code == 404
+    hidden = world.other_case
+    refused = api_for(world.hotline).post(
+        f"{CALLS}{data['id']}/link/", {"case": str(hidden.public_id)}, format="json"
+    )
+    assert refused.status_code == 400
+    assert "case" in refused.json()["error"]["fields"]
+    assert api_for(world.hotline).get(f"/api/v1/cases/{hidden.public_id}/").status_code == 404
+    suggested = api_for(world.hotline).get(f"{CALLS}{data['id']}/suggestions/").json()
+    assert str(hidden.public_id) not in str(suggested)
     response = api_for(world.hotline).post(
         f"{CALLS}{data['id']}/link/",
-        {"case": str(case.public_id), "note": "Gọi lại"},
+        {"case": str(world.case.public_id), "note": "Gọi lại"},
         format="json",
     )
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "linked"
-    assert response.json()["case"]["number"] == case.number
+    assert response.json()["case"]["number"] == world.case.number
     assert response.json()["triage_note"] == "Gọi lại"
-    assert api_for(world.hotline).get(f"/api/v1/cases/{case.public_id}/").status_code == 200
 
 
 def test_the_call_list_filters_by_status_and_type_and_the_inbox(world):
@@ -795,3 +802,18 @@ def test_concurrent_retries_with_one_key_create_one_call(world, monkeypatch):
     assert results[0][2] == results[1][2]
     assert Call.objects.count() == 1
     assert IdempotencyRecord.objects.count() == 1
+
+
+@pytest.mark.parametrize("when", ["0001-01-01", "9999-12-31T23:59:59+07:00", "1999-12-31"])
+def test_an_absurd_start_time_is_a_400_naming_it(world, when):
+    response = post_call(world, started_at=when)
+    assert response.status_code == 400
+    assert "started_at" in response.json()["error"]["fields"]
+    assert not Call.objects.exists()
+
+
+def test_a_lone_surrogate_as_a_commune_code_is_a_400(world):
+    body = json.dumps(call_body(world)).replace(json.dumps(world.commune.code), '"\\ud800"')
+    response = api_for(world.hotline).post(CALLS, data=body, content_type="application/json")
+    assert response.status_code == 400
+    assert "incident_commune" in response.json()["error"]["fields"]

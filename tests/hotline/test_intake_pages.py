@@ -377,14 +377,17 @@ def test_the_operator_links_a_call_to_a_suggested_case(world, client_for):
     assert (call.status, call.case, call.triage_note) == ("linked", world.case, "Gọi lại")
 
 
-def test_the_operator_links_to_a_case_number_typed_in_anywhere(world, client_for):
+def test_the_operator_links_only_to_a_case_it_follows(world, client_for):
     operator = client_for("hotline")
     log_call(operator, world)
     call = Call.objects.get()
-    response = operator.post(call_url(call), {"action": "link", "link-case": world.far_case.number})
+    refused = operator.post(call_url(call), {"action": "link", "link-case": world.far_case.number})
+    assert refused.status_code == 400
+    assert world.far_case.child_name not in refused.content.decode()
+    response = operator.post(call_url(call), {"action": "link", "link-case": world.case.number})
     assert response.status_code == 302
     call.refresh_from_db()
-    assert call.case == world.far_case
+    assert call.case == world.case
 
 
 @pytest.mark.parametrize("number", ["", "HS-0000-999999", "9" * 40])
@@ -860,10 +863,10 @@ def test_the_call_pages_stay_within_their_query_budget(
     with django_assert_max_num_queries(9):
         assert client.get(CALL_NEW).status_code == 200
     call = Call.objects.filter(call_type="report").first()
-    # 20 today: the call, the role checks, the suggestions (one query per kind of match, ten
-    # rows at most each, their communes at once), which cases are visible, the province and
-    # commune lists of the "open a case" form, the header
-    with django_assert_max_num_queries(20):
+    # 22 today: the call, the role checks, the suggestions (one query per kind of match, ten
+    # rows at most each, their communes at once, among the cases the hotline can see), which
+    # cases are visible, the province and commune lists of the "open a case" form, the header
+    with django_assert_max_num_queries(22):
         assert client.get(call_url(call)).status_code == 200
 
 

@@ -160,11 +160,14 @@ def test_repeat_callers_and_names_without_diacritics_are_suggested(world):
     assert (again.status, again.case) == ("linked", case)
 
 
-def test_the_hotline_linking_to_a_case_it_did_not_open_then_follows_it(world):
+def test_the_hotline_cannot_link_its_way_into_a_case_it_never_received(world):
     call = log_report(world, incident_commune=world.other_commune)
+    with pytest.raises(ValidationError) as error:
+        services.intake_link_case(actor=world.hotline, item=call, case=world.other_case)
+    assert "case" in error.value.message_dict
     assert not can_see(world.hotline, world.other_case)
-    services.intake_link_case(actor=world.hotline, item=call, case=world.other_case)
-    assert can_see(world.hotline, world.other_case)
+    suggestions = intake_suggestions_for(user=world.hotline, item=call)
+    assert all(s.obj != world.other_case for s in suggestions)
 
 
 def report(world, **extra):

@@ -169,3 +169,21 @@ def test_the_school_sees_no_medical_narrative_and_the_police_see_the_facts(world
     assert "Nhà riêng, thôn 3" in police_view.values()
     assert "Trần Văn Dữ" in " ".join(police_view.values())
     assert summary_fields_for(world.officer, case) is None
+
+
+def test_a_consent_dated_in_year_one_is_refused_not_crashed(world):
+    import datetime
+
+    with pytest.raises(ValidationError) as error:
+        case_services.consent_record(
+            actor=world.officer,
+            case=world.case,
+            recipient_kinds=["ngo"],
+            representative_name="Mẹ",
+            representative_relation="Mẹ",
+            representative_consented=True,
+            child_consented=True,
+            method="written",
+            given_at=datetime.datetime(1, 1, 2, tzinfo=datetime.timezone.utc),
+        )
+    assert "given_at" in error.value.message_dict
