@@ -32,6 +32,7 @@ from cases.models import (
     Sex,
     SpecialCircumstance,
 )
+from cases.services import CHILD_FIELDS, RECORD_FIELDS, REPORTER_FIELDS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -862,29 +863,8 @@ class RecordFields(forms.Form):
         label=_("Additional notes"), required=False, widget=text_area()
     )
 
-    RECORD = (
-        "source",
-        "channel",
-        "target_group",
-        "abuse_forms",
-        "sexual_abuse_types",
-        "abuse_settings",
-        "protection_level",
-        "incident_commune",
-        "incident_place",
-        "child_location",
-        "child_condition",
-        "expected_consequence",
-        "family_situation",
-        "current_carer",
-        "prior_actions",
-        "reporter_consent",
-        "reporter_name",
-        "reporter_phone",
-        "reporter_address",
-        "additional_notes",
-    )
-    REPORTER = ("reporter_consent", "reporter_name", "reporter_phone", "reporter_address")
+    RECORD = RECORD_FIELDS
+    REPORTER = ("reporter_consent", *REPORTER_FIELDS)
 
 
 class ChildFields(forms.Form):
@@ -919,18 +899,7 @@ class ChildFields(forms.Form):
         _("Special circumstances (Law on Children Art. 10)"), SpecialCircumstance
     )
 
-    CHILD = (
-        "full_name",
-        "other_names",
-        "sex",
-        "date_of_birth",
-        "estimated_age",
-        "ethnicity",
-        "residence_commune",
-        "address",
-        "school_name",
-        "special_circumstances",
-    )
+    CHILD = CHILD_FIELDS
 
 
 PARENT_FIELDS = {

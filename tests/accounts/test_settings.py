@@ -64,9 +64,31 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_placeholder_secret_key_is_refused_with_debug_off():
-    result = _manage("check", DEBUG="false")
+    result = _manage("check", "--deploy", DEBUG="false")
     assert result.returncode != 0
     assert "SECRET_KEY is the development placeholder" in result.stderr
+
+
+def test_the_web_entry_points_refuse_the_placeholder_with_debug_off():
+    for module in ("config.wsgi", "config.asgi"):
+        clean = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+        result = subprocess.run(
+            [sys.executable, "-c", f"import {module}"],
+            cwd=ROOT,
+            env={**clean, "DEBUG": "false"},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode != 0
+        assert "SECRET_KEY is the development placeholder" in result.stderr
+
+
+def test_code_only_commands_run_with_no_environment_set():
+    result = _manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
 
 
 def test_a_malformed_debug_value_is_refused():
