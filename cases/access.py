@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from accounts.models import AdministrativeUnit, Organisation, Role, User
-from accounts.selectors import memberships_active_for
+from accounts.selectors import memberships_of
 from cases.models import Case, CaseGroupObjectPermission, CaseUserObjectPermission
 
 VIEW_CASE = "view_case"
@@ -102,7 +102,7 @@ def jurisdiction_of(user: User) -> Jurisdiction:
     """Return the areas in which the user's active memberships give case permissions."""
     communes: dict[int, frozenset[str]] = {}
     provinces: dict[int, frozenset[str]] = {}
-    for membership in memberships_active_for(user=user):
+    for membership in memberships_of(user=user):
         scope = JURISDICTION_SCOPE.get(membership.role)
         organisation = membership.organisation
         if scope is None or organisation.kind != scope[0] or organisation.area is None:

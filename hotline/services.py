@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AdministrativeUnit, Organisation, Role, User
-from accounts.selectors import memberships_active_for
+from accounts.selectors import memberships_of
 from accounts.services import organisation_group
 from cases import services as case_services
 from cases.access import can_see
@@ -50,7 +50,7 @@ class IntakeAlreadyTriaged(Exception):
 def hotline_organisations_of(user: User) -> list[Organisation]:
     return [
         m.organisation
-        for m in memberships_active_for(user=user)
+        for m in memberships_of(user=user)
         if m.role == Role.HOTLINE_OPERATOR and m.organisation.kind == Organisation.Kind.HOTLINE
     ]
 
@@ -58,7 +58,7 @@ def hotline_organisations_of(user: User) -> list[Organisation]:
 def collaborator_communes_of(user: User) -> list[AdministrativeUnit]:
     return [
         m.organisation.area
-        for m in memberships_active_for(user=user)
+        for m in memberships_of(user=user)
         if m.role == Role.COLLABORATOR
         and m.organisation.kind == Organisation.Kind.COMMUNE_COMMITTEE
         and m.organisation.area is not None
