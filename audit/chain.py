@@ -21,12 +21,17 @@ CHAINED_FIELDS = (
     "ip",
     "detail",
 )
+# Fields added after the first entries were written: hashed only when set, so entries written
+# before them still verify, and setting or clearing one on any entry breaks its hash.
+LATER_FIELDS = ("organisation_id",)
 
 
 def entry_hash(prev_hash: str, content: dict[str, Any]) -> str:
     """Return the SHA-256 of the previous hash and the entry's content, canonically encoded."""
+    hashed = {name: content[name] for name in CHAINED_FIELDS}
+    hashed.update({name: content[name] for name in LATER_FIELDS if content.get(name)})
     canonical = json.dumps(
-        {name: content[name] for name in CHAINED_FIELDS},
+        hashed,
         sort_keys=True,
         ensure_ascii=False,
         separators=(",", ":"),
@@ -36,7 +41,7 @@ def entry_hash(prev_hash: str, content: dict[str, Any]) -> str:
 
 
 def content_of(entry: Any) -> dict[str, Any]:
-    content = {name: getattr(entry, name) for name in CHAINED_FIELDS}
+    content = {name: getattr(entry, name) for name in (*CHAINED_FIELDS, *LATER_FIELDS)}
     content["at"] = entry.at.isoformat()
     content["ip"] = entry.ip or ""
     return content

@@ -33,6 +33,9 @@ class AuditEntry(models.Model):
     actor_id = models.BigIntegerField(_("user id"), null=True, db_index=True)
     actor_username = models.CharField(_("user"), max_length=150, blank=True)
     organisation = models.CharField(_("acting for"), max_length=255, blank=True)
+    organisation_id = models.CharField(
+        _("organisation id"), max_length=36, blank=True, db_index=True
+    )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     object_type = models.CharField(_("object type"), max_length=40, blank=True)
     object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
@@ -48,6 +51,7 @@ class AuditEntry(models.Model):
         verbose_name_plural = _("audit entries")
         ordering = ["seq"]
         default_permissions = ("view",)
+        indexes = [models.Index(fields=["case_id", "action", "at"], name="audit_case_action_at")]
 
     def __str__(self) -> str:
         return f"{self.seq} {self.action} {self.object_type} {self.object_id}"

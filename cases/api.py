@@ -51,7 +51,7 @@ from cases.models import (
     PlanActivity,
     SeparationExtension,
 )
-from cases.selectors import case_get_for, case_list_for
+from cases.selectors import audit_case_rows, audit_document_download, case_get_for, case_list_for
 from cases.serializers import (
     STEP_INPUTS,
     AssessmentSerializer,
@@ -253,6 +253,7 @@ class CaseListView(CaseAPIView):
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(case_list_for(user=request.user))
+        audit_case_rows(user=request.user, cases=page)
         serializer = CaseSerializer(
             page, many=True, context={"full_ids": full_file_ids(request.user, page)}
         )
@@ -798,6 +799,7 @@ class DocumentDownloadView(CaseAPIView):
             handle = document.file.storage.open(document.file.name, "rb")
         except FileNotFoundError:
             raise Http404 from None
+        audit_document_download(user=request.user, case=case, document=document)
         response = FileResponse(
             handle,
             as_attachment=True,

@@ -23,6 +23,7 @@ from cases.models import (
     Child,
     EmergencyDecision,
     FamilyMember,
+    LawfulBasis,
     Measure,
     NeedsMeeting,
     Plan,
@@ -863,8 +864,24 @@ class RecordFields(forms.Form):
         label=_("Additional notes"), required=False, widget=text_area()
     )
 
+    lawful_basis = forms.ChoiceField(
+        label=_("Lawful basis for processing the child's data"),
+        choices=LawfulBasis.choices,
+        required=False,
+        help_text=_(
+            "Personal Data Protection Law 2025. Most cases rest on the statutory duty; choose "
+            "consent only when a consent is recorded on the case."
+        ),
+    )
+    lawful_basis_note = forms.CharField(
+        label=_("Legal reference or explanation"),
+        max_length=max_length(Case, "lawful_basis_note"),
+        required=False,
+    )
+
     RECORD = RECORD_FIELDS
     REPORTER = ("reporter_consent", *REPORTER_FIELDS)
+    LAWFUL_BASIS = ("lawful_basis", "lawful_basis_note")
 
 
 class ChildFields(forms.Form):
@@ -968,6 +985,7 @@ class CaseOpenForm(ServiceFormMixin, RecordFields, ChildFields):
             RecordFields.REPORTER,
         ),
         (_("Other"), ("additional_notes",)),
+        (_("4. Lawful basis for processing"), RecordFields.LAWFUL_BASIS),
     )
 
     def __init__(self, *args: Any, communes: list[AdministrativeUnit], **kwargs: Any) -> None:
@@ -980,7 +998,7 @@ class CaseOpenForm(ServiceFormMixin, RecordFields, ChildFields):
         nearby = commune_choices({c.parent_id for c in communes})
         self.fields["incident_commune"].queryset = nearby
         self.fields["residence_commune"].queryset = nearby
-        for name in ("channel", "target_group", "protection_level"):
+        for name in ("channel", "target_group", "protection_level", "lawful_basis"):
             self.initial.setdefault(name, Case._meta.get_field(name).default)
         self.initial.setdefault("source", Case.Source.COMMUNE)
 
@@ -1045,6 +1063,7 @@ class RecordEditForm(VersionedForm, RecordFields):
             RecordFields.REPORTER,
         ),
         (_("Other"), ("additional_notes",)),
+        (_("4. Lawful basis for processing"), RecordFields.LAWFUL_BASIS),
     )
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:

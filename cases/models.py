@@ -160,6 +160,26 @@ class Incident(models.Model):
         return self.title
 
 
+class LawfulBasis(models.TextChoices):
+    """
+    The ground on which a case's personal data are processed (Personal Data Protection Law
+    2025, Art. 19(1) for processing without consent; Law on Children 2016 Art. 6 for consent).
+    """
+
+    STATUTORY_DUTY = (
+        "statutory_duty",
+        _("Statutory duty: Law on Children 2016 and Decree 56/2017 (no consent needed)"),
+    )
+    VITAL_INTEREST = (
+        "vital_interest",
+        _("Emergency: to protect the child's life or health (no consent needed)"),
+    )
+    CONSENT = (
+        "consent",
+        _("Consent of the child (aged 7 or more) and the parent or representative"),
+    )
+
+
 class Case(models.Model):
     """
     One child's case, owned by the commune that must act.
@@ -318,6 +338,16 @@ class Case(models.Model):
     reporter_phone = models.CharField(_("reporter's phone"), max_length=20, blank=True)
     reporter_address = models.CharField(_("reporter's address"), max_length=255, blank=True)
     additional_notes = models.TextField(_("additional notes"), blank=True)
+    # Personal Data Protection Law 2025: why this child's data may be processed at all.
+    lawful_basis = models.CharField(
+        _("lawful basis for processing"),
+        max_length=20,
+        choices=LawfulBasis.choices,
+        default=LawfulBasis.STATUTORY_DUTY,
+    )
+    lawful_basis_note = models.CharField(
+        _("legal reference or explanation"), max_length=255, blank=True
+    )
 
     emergency_required = models.BooleanField(_("emergency measures required"), null=True)
     merged_into = models.ForeignKey(

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, Q, QuerySet
+from django.db import transaction
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import AdministrativeUnit, User
+from audit.context import current as audit_context
+from audit.models import AuditEntry
+from audit.services import Event, audit_record, audit_record_events
 from cases.access import VIEW_CASE, cases_visible_to, jurisdiction_of
 from cases.models import Case, CaseDeadline, Notification
 from cases.workflow import OPEN_STATES
@@ -22,11 +28,74 @@ def case_list_for(*, user: User) -> QuerySet[Case]:
 
 
 def case_get_for(*, user: User, public_id: uuid.UUID | str) -> Case:
-    """Return one case the user may see, or raise Http404 (same answer as a missing case)."""
+    """
+    Return one case the user may see, or raise Http404 (same answer as a missing case).
+
+    Either way the trail records it: a read of the case's content, or a refused access filed
+    under the id that was asked for (DESIGN §9).
+    """
     try:
-        return case_list_for(user=user).get(public_id=public_id)
+        case = case_list_for(user=user).get(public_id=public_id)
     except (Case.DoesNotExist, ValueError, TypeError, ValidationError):
+        audit_case_refused(user=user, public_id=public_id)
         raise Http404 from None
+    audit_record(
+        action=AuditEntry.Action.READ,
+        actor=user,
+        case=case,
+        object_type="case",
+        object_id=str(case.public_id),
+    )
+    return case
+
+
+def audit_case_refused(*, user: User, public_id: uuid.UUID | str) -> None:
+    """Record a refused case lookup, unless it would roll back with a failing transaction."""
+    if transaction.get_connection().in_atomic_block:
+        return  # audit.middleware records the refusal after the response instead
+    try:
+        asked = str(uuid.UUID(str(public_id)))
+    except ValueError:
+        asked = ""  # not an id at all: nothing is named, and the text asked is not kept
+    audit_record(
+        action=AuditEntry.Action.REFUSED,
+        outcome=AuditEntry.Outcome.DENIED,
+        actor=user,
+        object_type="case",
+        object_id=asked,
+        case_id=asked,
+        detail={"status": 404},
+    )
+    context = audit_context()
+    if context is not None:
+        context.refusal_recorded = True
+
+
+def audit_document_download(*, user: User, case: Case, document: Any) -> None:
+    """Record that a case document's file is being handed out."""
+    audit_record(
+        action=AuditEntry.Action.DOWNLOAD,
+        actor=user,
+        case=case,
+        object_type="case_document",
+        object_id=str(document.public_id),
+        detail={"sha256": document.sha256},
+    )
+
+
+def audit_case_rows(*, user: User, cases: Iterable[Case]) -> None:
+    """Record a read of each case whose row a list returned (its number, child and state)."""
+    audit_record_events(
+        Event(
+            action=AuditEntry.Action.READ,
+            actor=user,
+            case=case,
+            object_type="case",
+            object_id=str(case.public_id),
+            detail={"row": True},
+        )
+        for case in cases
+    )
 
 
 def _cases_held_with(user: User, permission: str) -> QuerySet[Case]:
@@ -104,3 +173,39 @@ def notifications_for(*, user: User) -> QuerySet[Notification]:
         .filter(Q(case__isnull=True) | Q(case__in=visible))
         .select_related("case", "deadline__rule")
     )
+
+
+READ_ACTIONS = (AuditEntry.Action.READ, AuditEntry.Action.PRINT, AuditEntry.Action.DOWNLOAD)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One person's reads of a case, from the trail."""
+
+    username: str
+    organisation: str
+    count: int
+    first: Any
+    last: Any
+
+
+def case_readers(*, case: Case) -> tuple[list[Reader], QuerySet[AuditEntry]]:
+    """
+    Who has read this case: one line per person and organisation (how often, first and last),
+    and every read, print and download, newest first.
+    """
+    entries = AuditEntry.objects.filter(
+        case_id=str(case.public_id), action__in=READ_ACTIONS, outcome=AuditEntry.Outcome.OK
+    )
+    readers = [
+        Reader(r["actor_username"], r["organisation"], r["count"], r["first"], r["last"])
+        for r in entries.values("actor_username", "organisation")
+        .annotate(count=Count("id"), first=Min("at"), last=Max("at"))
+        .order_by("-last")
+    ]
+    return readers, entries.order_by("-seq")
+
+
+def may_see_readers(*, user: User, case: Case) -> bool:
+    """Those who hold the case by jurisdiction (not by a share) see who has read it."""
+    return VIEW_CASE in jurisdiction_of(user).permissions_for(case)

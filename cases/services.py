@@ -22,6 +22,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.models import AdministrativeUnit, Organisation, User
+from audit.models import AuditEntry
+from audit.services import audit_record, audited
 from cases.access import ALL_CASE_PERMISSIONS, VIEW_CASE, case_permissions
 from cases.calendar import add_calendar_days
 from cases.deadlines import Event, deadline_move, deadlines_on_event, recipients_for
@@ -39,6 +41,7 @@ from cases.models import (
     EmergencyDecision,
     FamilyMember,
     Incident,
+    LawfulBasis,
     Measure,
     NeedsMeeting,
     Notification,
@@ -126,6 +129,8 @@ RECORD_FIELDS = (
     "reporter_phone",
     "reporter_address",
     "additional_notes",
+    "lawful_basis",
+    "lawful_basis_note",
 )
 REPORTER_FIELDS = ("reporter_name", "reporter_phone", "reporter_address")
 MULTI_CHOICES = {
@@ -183,6 +188,24 @@ def _clean_record(data: dict[str, Any], *, current: Case | None = None) -> dict[
     ):
         if field in data and data[field] not in choices.values:
             raise ValidationError({field: _("Choose from the list.")})
+    if data.get("lawful_basis") in ("", None):
+        data.pop("lawful_basis", None)  # left empty: the basis stays as it is
+    elif data["lawful_basis"] not in LawfulBasis.values:
+        raise ValidationError({"lawful_basis": _("Choose from the list.")})
+    elif data["lawful_basis"] == LawfulBasis.CONSENT and not (
+        current is not None
+        and current.consents.filter(
+            withdrawn_at__isnull=True, representative_consented=True
+        ).exists()
+    ):
+        raise ValidationError(
+            {
+                "lawful_basis": _(
+                    "Consent can be the basis only once a consent of the representative is "
+                    "recorded on this case and not withdrawn."
+                )
+            }
+        )
     forms = data.get("abuse_forms", current.abuse_forms if current else [])
     if data.get("sexual_abuse_types") and Case.AbuseForm.SEXUAL_ABUSE not in forms:
         raise ValidationError(
@@ -199,7 +222,7 @@ def _clean_record(data: dict[str, Any], *, current: Case | None = None) -> dict[
     return data
 
 
-@transaction.atomic
+@audited("case_create", actor=("received_by",))
 def case_create(
     *,
     commune: AdministrativeUnit,
@@ -271,7 +294,7 @@ def _require(actor: User, case: Case, permission: str) -> set[str]:
     return perms
 
 
-@transaction.atomic
+@audited("case_update_record")
 def case_update_record(
     *, actor: User, case: Case, expected_version: int, changes: dict[str, Any]
 ) -> Case:
@@ -289,7 +312,7 @@ def case_update_record(
     return Case.objects.get(pk=case.pk)
 
 
-@transaction.atomic
+@audited("case_update_child")
 def case_update_child(
     *, actor: User, case: Case, expected_version: int, changes: dict[str, Any]
 ) -> Case:
@@ -322,7 +345,7 @@ FAMILY_FIELDS = (
 )
 
 
-@transaction.atomic
+@audited("family_member_add")
 def family_member_add(*, actor: User, case: Case, data: dict[str, Any]) -> FamilyMember:
     _require(actor, case, "change_case")
     data = {k: v for k, v in data.items() if k in FAMILY_FIELDS}
@@ -335,7 +358,7 @@ def family_member_add(*, actor: User, case: Case, data: dict[str, Any]) -> Famil
     return member
 
 
-@transaction.atomic
+@audited("family_member_remove")
 def family_member_remove(*, actor: User, case: Case, member: FamilyMember) -> None:
     _require(actor, case, "change_case")
     if member.child_id != case.child_id:
@@ -390,6 +413,15 @@ def _finish(
         at=timezone.now() if at is None else at,
         reason=reason,
         details=details or {},
+    )
+    # In the step's transaction: the step and its entry commit or roll back together.
+    audit_record(
+        action=AuditEntry.Action.TRANSITION,
+        actor=actor,
+        case=case,
+        object_type="case",
+        object_id=str(case.public_id),
+        detail={"step": step.name, "from": from_status, "to": case.status},
     )
     return case
 
@@ -1074,7 +1106,7 @@ STEP_SERVICES = {
 # Notes and documents
 
 
-@transaction.atomic
+@audited("case_note_add")
 def case_note_add(*, actor: User, case: Case, text: str) -> CaseNote:
     """Add a note; anyone who reads the whole file may annotate it."""
     _require(actor, case, VIEW_CASE)
@@ -1097,7 +1129,7 @@ DOCUMENT_TYPES = {
 ACCEPTED_DOCUMENTS = gettext_lazy("PDF, JPEG, PNG or Word (.docx)")
 
 
-@transaction.atomic
+@audited("case_document_add")
 def case_document_add(
     *, actor: User, case: Case, upload: UploadedFile, kind: str = "other", description: str = ""
 ) -> CaseDocument:
@@ -1159,7 +1191,7 @@ def _permissions(codenames: Iterable[str]) -> list[Permission]:
     return list(Permission.objects.filter(content_type__app_label="cases", codename__in=codenames))
 
 
-@transaction.atomic
+@audited("case_share_grant")
 def case_share_grant(
     *,
     case: Case,
@@ -1188,7 +1220,7 @@ def case_share_grant(
             )
 
 
-@transaction.atomic
+@audited("case_share_revoke")
 def case_share_revoke(
     *,
     case: Case,
@@ -1226,7 +1258,7 @@ def notifications_mark_read(*, user: User, pk: int | None = None) -> int:
 # Consent (Law on Children Art. 6; Personal Data Protection Law 2025)
 
 
-@transaction.atomic
+@audited("consent_record")
 def consent_record(
     *,
     actor: User,
@@ -1290,7 +1322,7 @@ def consent_record(
     )
 
 
-@transaction.atomic
+@audited("consent_withdraw")
 def consent_withdraw(*, actor: User, consent: ConsentRecord, note: str = "") -> ConsentRecord:
     """Withdraw a consent: sharing that relied on it stops in the same transaction."""
     from cases.hooks import consent_withdrawn
@@ -1310,7 +1342,7 @@ def consent_withdraw(*, actor: User, consent: ConsentRecord, note: str = "") -> 
 # Incidents: several children harmed together, one case each
 
 
-@transaction.atomic
+@audited("case_link_incident")
 def case_link_incident(*, actor: User, case: Case, other: Case | None, title: str = "") -> Incident:
     """
     Record that `case` and `other` are about children harmed in the same incident: they join
@@ -1346,7 +1378,7 @@ def case_link_incident(*, actor: User, case: Case, other: Case | None, title: st
     return incident
 
 
-@transaction.atomic
+@audited("case_unlink_incident")
 def case_unlink_incident(*, actor: User, case: Case) -> None:
     _require(actor, case, "change_case")
     Case.objects.filter(pk=case.pk).update(incident=None, version=F("version") + 1)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("notifications/", views.notifications, name="notifications"),
     path("notifications/read/", views.notifications_read, name="notifications-read"),
     path("<uuid:public_id>/", views.case_detail, name="detail"),
+    path("<uuid:public_id>/readers/", views.case_readers_page, name="readers"),
     path("<uuid:public_id>/edit/", views.case_edit, name="edit"),
     path("<uuid:public_id>/child/edit/", views.case_edit_child, name="edit-child"),
     path("<uuid:public_id>/family/add/", views.family_add, name="family-add"),

@@ -31,7 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.models import Role
-from accounts.selectors import memberships_active_for
+from accounts.selectors import memberships_of
 from cases import forms as case_forms
 from cases import services
 from cases.access import VIEW_CASE, case_permissions
@@ -46,9 +46,13 @@ from cases.models import (
     RiskLevel,
 )
 from cases.selectors import (
+    audit_case_rows,
+    audit_document_download,
     case_get_for,
     case_list_for,
+    case_readers,
     deadlines_due_for,
+    may_see_readers,
     notifications_for,
     overdue_by_commune_for,
     plans_awaiting_approval_for,
@@ -139,7 +143,7 @@ def _full_file_or_404(permissions: set[str]) -> None:
 def home(request: HttpRequest) -> HttpResponse:
     """Show each role what it works on; roles with nothing yet get an honest empty state."""
     user = request.user
-    memberships = list(memberships_active_for(user=user))
+    memberships = memberships_of(user=user)
     roles = {m.role for m in memberships}
     cases = case_list_for(user=user)
     context: dict[str, Any] = {
@@ -170,6 +174,16 @@ def home(request: HttpRequest) -> HttpResponse:
     context["notifications"] = list(unread[:HOME_ITEMS_SHOWN])
     context["unread_count"] = unread.count()
     context["extra_sections"] = home_sections(request, roles)
+    shown = {
+        case.pk: case
+        for case in [
+            *context["cases"],
+            *(clock.deadline.case for clock in context.get("clocks", [])),
+            *context.get("awaiting", []),
+            *context.get("emergencies", []),
+        ]
+    }
+    audit_case_rows(user=user, cases=shown.values())
     return _page(request, "cases/home.html", context)
 
 
@@ -182,6 +196,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def case_list(request: HttpRequest) -> HttpResponse:
     paginator = Paginator(case_list_for(user=request.user), CASES_PER_PAGE)
     page = paginator.get_page(request.GET.get("page"))
+    audit_case_rows(user=request.user, cases=page.object_list)
     return _page(request, "cases/case_list.html", {"page": page})
 
 
@@ -341,7 +356,26 @@ def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             ),
         }
     )
+    context["may_see_readers"] = may_see_readers(user=request.user, case=case)
+    audit_case_rows(user=request.user, cases=context["incident_cases"])
     return _page(request, "cases/case_detail.html", context)
+
+
+READERS_PER_PAGE = 50
+
+
+@never_cache
+@login_required
+def case_readers_page(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    """Who has read this case, from the audit trail: for those who hold it by jurisdiction."""
+    case = case_get_for(user=request.user, public_id=public_id)
+    if not may_see_readers(user=request.user, case=case):
+        raise Http404
+    readers, entries = case_readers(case=case)
+    page = Paginator(entries, READERS_PER_PAGE).get_page(request.GET.get("page"))
+    return _page(
+        request, "cases/case_readers.html", {"case": case, "readers": readers, "page": page}
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -677,6 +711,7 @@ def document_download(
         handle = document.file.open("rb")
     except (FileNotFoundError, OSError):
         raise Http404 from None
+    audit_document_download(user=request.user, case=case, document=document)
     response = FileResponse(
         handle,
         as_attachment=True,

@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from cases.access import cases_visible_to
 from cases.models import Case
+from cases.selectors import audit_case_rows
 from cases.workflow import OPEN_STATES
 from hotline.models import Call, CollaboratorReport, IntakeStatus, Urgency
 from hotline.services import (
@@ -144,5 +145,7 @@ def intake_suggestions_for(
         add("case", cases.filter(pk__in=same_caller.values("case")), "number")
     if commune is not None:
         add("case", cases.filter(commune=commune, received_at__gte=since), "commune")
-    ranked = sorted(found.values(), key=lambda s: (-len(s.reasons), s.kind))
-    return ranked[:limit]
+    ranked = sorted(found.values(), key=lambda s: (-len(s.reasons), s.kind))[:limit]
+    # A suggested case is a row of a case list: the trail records that it was shown.
+    audit_case_rows(user=user, cases=[s.obj for s in ranked if s.kind == "case"])
+    return ranked

@@ -9,13 +9,13 @@ import datetime
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import AdministrativeUnit, Organisation, Role, User
 from accounts.selectors import memberships_of
 from accounts.services import organisation_group
+from audit.services import audited
 from cases import services as case_services
 from cases.access import can_see
 from cases.deadlines import recipients_for
@@ -91,7 +91,7 @@ CALL_TEXT_FIELDS = (
 )
 
 
-@transaction.atomic
+@audited("call_log")
 def call_log(*, actor: User, **data: Any) -> Call:
     """An operator logs a call. A caller who does not agree to be identified leaves no identity."""
     if not hotline_organisations_of(actor):
@@ -188,7 +188,7 @@ def call_log(*, actor: User, **data: Any) -> Call:
     )
 
 
-@transaction.atomic
+@audited("report_submit")
 def report_submit(
     *,
     actor: User,
@@ -273,7 +273,7 @@ def _responsible_commune(item: Call | CollaboratorReport) -> AdministrativeUnit:
     return item.incident_commune or item.residence_commune
 
 
-@transaction.atomic
+@audited("intake_open_case")
 def intake_open_case(
     *, actor: User, item: Call | CollaboratorReport, commune: AdministrativeUnit | None = None
 ) -> Case:
@@ -352,7 +352,7 @@ def _hotline_follows(case: Case, actor: User) -> None:
         )
 
 
-@transaction.atomic
+@audited("intake_link_case")
 def intake_link_case(
     *, actor: User, item: Call | CollaboratorReport, case: Case, note: str = ""
 ) -> Call | CollaboratorReport:
@@ -370,7 +370,7 @@ def intake_link_case(
     return item
 
 
-@transaction.atomic
+@audited("intake_close")
 def intake_close(
     *, actor: User, item: Call | CollaboratorReport, reason: str, note: str = ""
 ) -> Call | CollaboratorReport:

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from audit.services import audited
 from hotline.models import TelephonyCall, TelephonyEvent, WebhookSignature
 from hotline.phones import caller_number_parse
 
@@ -112,7 +113,7 @@ def _parse(body: bytes) -> dict[str, str]:
     return data
 
 
-@transaction.atomic
+@audited("telephony_event_apply")
 def telephony_event_apply(*, body: bytes) -> EventResult:
     """
     Apply one event. A second delivery of the same event changes nothing; events of one call

@@ -20,6 +20,8 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from audit.models import AuditEntry
+from audit.services import audit_record
 from cases.models import Case
 from printing.documents import Document, person
 from printing.models import PrintRecord
@@ -163,6 +165,14 @@ def document_print(
             sha256=hashlib.sha256(rendered.pdf).hexdigest(),
             page_count=rendered.pages,
             size=len(rendered.pdf),
+        )
+        audit_record(
+            action=AuditEntry.Action.PRINT,
+            actor=actor,
+            case=case,
+            object_type="print_record",
+            object_id=str(public_id),
+            detail={"kind": document.kind, "pages": rendered.pages},
         )
     return IssuedDocument(
         record=record, pdf=rendered.pdf, filename=_filename(document, case), rendered=rendered

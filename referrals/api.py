@@ -294,6 +294,7 @@ class ReferralListView(ReferralAPIView):
         if filters.get("overdue") is not None:
             referrals = _overdue(referrals, filters["overdue"])
         page = self.paginate_queryset(_with_details(referrals))
+        selectors.audit_referral_rows(user=request.user, referrals=page)
         return self.get_paginated_response(referral_data(request.user, page))
 
     @extend_schema(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
@@ -10,6 +11,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import AuditEntry
+from audit.services import Event, audit_record, audit_record_events
 from cases.access import VIEW_CASE, jurisdiction_of
 from cases.models import Case, CaseGroupObjectPermission, CaseUserObjectPermission
 from referrals.models import Referral, ReferralGroupObjectPermission
@@ -47,10 +50,38 @@ def referrals_visible_to(*, user: User) -> QuerySet[Referral]:
 
 
 def referral_get_for(*, user: User, public_id: uuid.UUID | str) -> Referral:
+    """
+    Return one referral the user may see, or raise Http404. A referral shows its case (the
+    whole file's link, or the recipient's summary): the trail records the read under the case.
+    A refusal is recorded by audit.middleware from the 404.
+    """
     try:
-        return referrals_visible_to(user=user).get(public_id=public_id)
+        referral = referrals_visible_to(user=user).get(public_id=public_id)
     except (Referral.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
+    audit_record(
+        action=AuditEntry.Action.READ,
+        actor=user,
+        case=referral.case,
+        object_type="referral",
+        object_id=str(referral.public_id),
+    )
+    return referral
+
+
+def audit_referral_rows(*, user: User, referrals: Iterable[Referral]) -> None:
+    """Record a read of each referral row a list returned (each shows its case's summary)."""
+    audit_record_events(
+        Event(
+            action=AuditEntry.Action.READ,
+            actor=user,
+            case=referral.case,
+            object_type="referral",
+            object_id=str(referral.public_id),
+            detail={"row": True},
+        )
+        for referral in referrals
+    )
 
 
 def referral_inbox_for(*, user: User) -> QuerySet[Referral]:

@@ -13,12 +13,13 @@ import json
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import Membership, Organisation, Role, User
 from accounts.services import organisation_group
+from audit.models import AuditEntry
+from audit.services import audited
 from cases import services as case_services
 from cases.access import case_permissions
 from cases.deadlines import deadline_move, deadlines_on_event, due_at
@@ -128,7 +129,7 @@ def _share_sync(case: Case, organisation: Organisation) -> None:
         )
 
 
-@transaction.atomic
+@audited("referral_send")
 def referral_send(
     *,
     actor: User,
@@ -276,7 +277,7 @@ def receipt_hash(referral: Referral) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-@transaction.atomic
+@audited("referral_acknowledge", action=AuditEntry.Action.TRANSITION)
 def referral_acknowledge(*, actor: User, referral: Referral) -> Referral:
     """Acknowledge receipt: a receipt number, the time, and a hash of what was received."""
     referral = _as_recipient(actor, referral)
@@ -294,7 +295,7 @@ def referral_acknowledge(*, actor: User, referral: Referral) -> Referral:
     return referral
 
 
-@transaction.atomic
+@audited("referral_accept", action=AuditEntry.Action.TRANSITION)
 def referral_accept(*, actor: User, referral: Referral) -> Referral:
     referral = _as_recipient(actor, referral)
     _require_state(referral, Referral.Status.ACKNOWLEDGED)
@@ -322,7 +323,7 @@ def _end(referral: Referral, actor: User, status: str, name: str, reason: str) -
     return referral
 
 
-@transaction.atomic
+@audited("referral_decline", action=AuditEntry.Action.TRANSITION)
 def referral_decline(*, actor: User, referral: Referral, reason: str) -> Referral:
     referral = _as_recipient(actor, referral)
     _require_state(referral, Referral.Status.SENT, Referral.Status.ACKNOWLEDGED)
@@ -335,7 +336,7 @@ def referral_decline(*, actor: User, referral: Referral, reason: str) -> Referra
     )
 
 
-@transaction.atomic
+@audited("referral_update_add")
 def referral_update_add(*, actor: User, referral: Referral, kind: str, text: str) -> ReferralUpdate:
     """Record an action taken or feedback given; the first feedback meets its clock."""
     referral = _as_recipient(actor, referral)
@@ -357,7 +358,7 @@ def referral_update_add(*, actor: User, referral: Referral, kind: str, text: str
     return update
 
 
-@transaction.atomic
+@audited("referral_complete", action=AuditEntry.Action.TRANSITION)
 def referral_complete(*, actor: User, referral: Referral, note: str = "") -> Referral:
     """The sender closes the referral once its purpose is served; the share ends."""
     referral = _as_sender(actor, referral)
@@ -367,7 +368,7 @@ def referral_complete(*, actor: User, referral: Referral, note: str = "") -> Ref
     )
 
 
-@transaction.atomic
+@audited("referral_revoke", action=AuditEntry.Action.TRANSITION)
 def referral_revoke(*, actor: User, referral: Referral, reason: str) -> Referral:
     """The sender withdraws an open referral; the share ends."""
     referral = _as_sender(actor, referral)

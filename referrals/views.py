@@ -48,7 +48,7 @@ from referrals.forms import (
 )
 from referrals.models import Referral, SharingRule
 from referrals.sections import inbox_groups
-from referrals.selectors import is_recipient, referral_get_for
+from referrals.selectors import audit_referral_rows, is_recipient, referral_get_for
 
 # Status codes of the refusals a page can give back (as on the case pages).
 INVALID = 400  # the form has errors; nothing was saved
@@ -233,6 +233,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # A page the user's role does not use answers like one that does not exist.
         raise Http404
     groups = inbox_groups(request.user)
+    audit_referral_rows(user=request.user, referrals=[r for g in groups for r in g.referrals])
     organisations = {r.organisation_id for g in groups for r in g.referrals}
     context = {
         "groups": groups,

@@ -553,15 +553,18 @@ def test_the_inbox_costs_a_fixed_number_of_queries(
 ):
     for persona in ("school", "police"):
         client = api_for(world.users[persona])
-        with django_assert_max_num_queries(8):
+        # +3: the trail's append of the rows shown (one insert for any number).
+        with django_assert_max_num_queries(11):
             response = client.get(URL, {"box": "inbox"})
         assert response.status_code == 200
         assert response.json()["count"] == 40
         assert all(row["summary"] for row in response.json()["results"])
-        with django_assert_max_num_queries(8):
+        # +3: the trail's append of the rows shown (one insert for any number).
+        with django_assert_max_num_queries(11):
             assert client.get(URL, {"overdue": "false"}).json()["count"] == 40
     client = api_for(world.officer)
-    with django_assert_max_num_queries(8):
+    # +3: the trail's append of the rows shown (one insert for any number).
+    with django_assert_max_num_queries(11):
         response = client.get(URL, {"box": "sent"})
     assert response.json()["count"] == 80
     assert len(response.json()["results"]) == 50
@@ -571,7 +574,8 @@ def test_the_case_list_of_a_recipient_costs_a_fixed_number_of_queries(
     world, forty_referrals, django_assert_max_num_queries
 ):
     client = api_for(world.school)
-    with django_assert_max_num_queries(8):
+    # +3: the trail's append of the rows shown (one insert for any number).
+    with django_assert_max_num_queries(11):
         response = client.get("/api/v1/cases/")
     assert response.status_code == 200
     assert response.json()["count"] == 40
