@@ -11,6 +11,7 @@ api_v1 = [
     path("", include("cases.api_urls")),
     path("", include("hotline.api_urls")),
     path("", include("referrals.api_urls")),
+    path("", include("audit.api_urls")),
 ]
 
 urlpatterns = [
@@ -22,6 +23,7 @@ urlpatterns = [
     path("intake/", include("hotline.urls")),
     path("referrals/", include("referrals.urls")),
     path("print/", include("printing.urls")),
+    path("audit/", include("audit.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
