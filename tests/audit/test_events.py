@@ -314,7 +314,7 @@ def test_concurrent_case_requests_keep_one_chain(world):
 
 def test_each_case_records_its_lawful_basis_and_consent_needs_a_consent(world, client_for):
     assert world.case.lawful_basis == Case._meta.get_field("lawful_basis").default
-    with pytest.raises(ValidationError, match="consent") as refused:
+    with pytest.raises(ValidationError, match="lawful_basis") as refused:
         services.case_update_record(
             actor=world.officer,
             case=world.case,
@@ -390,3 +390,26 @@ def test_only_those_holding_the_case_by_jurisdiction_see_its_readers(world, clie
     assert response.status_code == 404
     case_page = client_for(persona).get(reverse("cases:detail", args=[world.case.public_id]))
     assert reverse("cases:readers", args=[world.case.public_id]) not in case_page.content.decode()
+
+
+def test_an_administrators_change_is_a_write_without_the_persons_name(world, client_for):
+    response = client_for("admin").post(
+        reverse("admin:accounts_membership_add"),
+        {
+            "user": world.nobody.pk,
+            "organisation": world.committee.pk,
+            "role": "cp_officer",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    entry = only(action="write", actor_id=world.admin.pk)
+    assert entry.detail == {
+        "operation": "admin_add",
+        "via": "page",
+        "view": "admin:accounts_membership_add",
+    }
+    assert entry.object_type == "membership"
+    assert entry.object_id == str(world.nobody.memberships.get().pk)
+    assert "UBND" not in str(entry.detail)
+    assert world.nobody.username not in str(entry.detail)
