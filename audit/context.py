@@ -6,8 +6,9 @@ that record entries need not be handed the request.
 
 from __future__ import annotations
 
+import ipaddress
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.http import HttpRequest
@@ -15,14 +16,32 @@ from django.http import HttpRequest
 from accounts.selectors import memberships_of
 
 
+def normal_ip(value: str | None) -> str | None:
+    """The address as the database stores it (hashed the same way), or None if it is not one."""
+    try:
+        return str(ipaddress.ip_address((value or "").strip()))
+    except ValueError:
+        return None
+
+
 @dataclass
 class RequestContext:
+    """
+    One request's view of the trail. Refusals wait here until the response is known (a lookup
+    refused inside a request that then succeeds, such as re-reading a case just transferred
+    away, is no refusal); reads made inside a transaction wait too. audit.middleware appends
+    them at the end: the refusal if the answer is 401/403/404, the waiting reads otherwise.
+    """
+
     request: HttpRequest
-    refusal_recorded: bool = False
+    reads: list[dict[str, Any]] = field(default_factory=list)  # waiting: read in a transaction
+    refusals: list[dict[str, Any]] = field(default_factory=list)
+    read_seqs: list[int] = field(default_factory=list)  # reads already appended
+    read_cases: list[str] = field(default_factory=list)
 
     @property
     def ip(self) -> str | None:
-        return self.request.META.get("REMOTE_ADDR") or None
+        return normal_ip(self.request.META.get("REMOTE_ADDR"))
 
     @property
     def via(self) -> str:

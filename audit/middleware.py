@@ -1,16 +1,15 @@
-"""Keep the request's context for the trail, and record every refused access."""
+"""Keep the request's context for the trail; after the response, record its reads or refusal."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 
 from audit import context
 from audit.models import AuditEntry
-from audit.services import audit_record
+from audit.services import Event, audit_request_end
 
 # 401 (no credentials on the API), 403 (not allowed) and 404 (not visible, DESIGN §4).
 REFUSED_STATUSES = frozenset({401, 403, 404})
@@ -42,10 +41,12 @@ def case_named_by(match) -> str:
 
 class AuditMiddleware:
     """
-    Around each request: the context (address, page or API, the user's organisations) for the
-    entries recorded while it runs; after it, one "refused" entry for a 401, 403 or 404 from a
-    view, unless the code that refused already recorded it with more precision (the case door
-    does). A 404 for an address that matches no view is not an access to anything: no entry.
+    Around each request: the context (address, page or API) for the entries it records; after
+    the response, its reads of case content if it was answered, or its refusal if it was
+    refused (401, 403, 404) — as the code that refused recorded it (the case door names the
+    case), else one entry naming the view. A 404 for an address that matches no view is not
+    an access to anything: no entry. The appends run before the answer leaves: no content is
+    sent without its entry.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -57,29 +58,25 @@ class AuditMiddleware:
             response = self.get_response(request)
             state = context.current()
             match = getattr(request, "resolver_match", None)
-            if (
-                response.status_code in REFUSED_STATUSES
-                and match is not None
-                and state is not None
-                and not state.refusal_recorded
-            ):
-                self.record_refusal(request, response, match)
+            if response.status_code in REFUSED_STATUSES:
+                if match is None:
+                    return response
+                if not state.refusals:
+                    state.refusals.append(self.refusal(request, response, match))
+            audit_request_end(state, response.status_code)
             return response
         finally:
             context.end(token)
 
     @staticmethod
-    def record_refusal(request: HttpRequest, response: HttpResponse, match) -> None:
-        user = getattr(request, "user", None)
+    def refusal(request: HttpRequest, response: HttpResponse, match) -> dict:
         # Only identifiers from the address (public ids), never query strings or bodies.
-        object_id = next((identifier(v) for v in match.kwargs.values()), "")
-        with transaction.atomic():
-            audit_record(
-                action=AuditEntry.Action.REFUSED,
-                outcome=AuditEntry.Outcome.DENIED,
-                actor=user,
-                object_type=match.url_name or "",
-                object_id=object_id,
-                case_id=case_named_by(match),
-                detail={"status": response.status_code, "method": request.method},
-            )
+        return Event(
+            action=AuditEntry.Action.REFUSED,
+            outcome=AuditEntry.Outcome.DENIED,
+            actor=getattr(request, "user", None),
+            object_type=match.url_name or "",
+            object_id=next((identifier(v) for v in match.kwargs.values()), ""),
+            case_id=case_named_by(match),
+            detail={"status": response.status_code, "method": request.method},
+        ).prepared()

@@ -38,8 +38,10 @@ class AuditEntry(models.Model):
     )
     action = models.CharField(_("action"), max_length=20, choices=Action.choices)
     object_type = models.CharField(_("object type"), max_length=40, blank=True)
-    object_id = models.CharField(_("object id"), max_length=64, blank=True, db_index=True)
-    case_id = models.CharField(_("case"), max_length=64, blank=True, db_index=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    # Searched through the (case_id, action, at) index below: every case page appends an entry,
+    # and each index costs the append.
+    case_id = models.CharField(_("case"), max_length=64, blank=True)
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)

@@ -1,13 +1,23 @@
 """
-Recording into the trail. Every append happens inside the transaction of what it records: a
-write is never without its entry, and a write that rolls back leaves none.
+Recording into the trail.
+
+- Writes: `@audited` makes a service one transaction with its entry; `@audit_batch` does the
+  same for a service that records its own entries (a workflow step). Inside one, every entry
+  waits in a queue and the outermost appends them all at its end, so the chain's lock is the
+  last lock the transaction takes (no deadlock with the rows it locked) and a write that rolls
+  back leaves no entry.
+- Reads and refusals (`audit_reads`, `audit_refusal`): in a request they wait for the response
+  (audit.middleware); outside one they are appended at once.
+- Everything else (`audit_record`): appended at once, or queued if a batch is open.
 """
 
 from __future__ import annotations
 
+import datetime
 import functools
 import json
 from collections.abc import Callable, Iterable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -15,8 +25,8 @@ from django.db import connection, models, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from audit.chain import GENESIS, content_of, entry_hash
-from audit.context import acting_for, current
+from audit.chain import GENESIS, content_of, content_prefix, entry_hash
+from audit.context import acting_for, current, normal_ip
 from audit.models import AuditEntry
 
 # Any constant: the advisory lock that makes the chain one chain on PostgreSQL.
@@ -24,20 +34,15 @@ CHAIN_LOCK = 7_111_111
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-
-def _lock_chain() -> None:
-    """Serialise appends: two transactions must not both extend the same last entry."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CHAIN_LOCK])
-    # SQLite: settings open every transaction IMMEDIATE, which takes the one write lock first.
+# The entries waiting for the end of the outermost audited transaction, if one is open.
+_batch: ContextVar[list[dict[str, Any]] | None] = ContextVar("audit_batch", default=None)
 
 
 def client_ip(request: HttpRequest | None) -> str | None:
     if request is None:
         context = current()
         return context.ip if context else None
-    return request.META.get("REMOTE_ADDR") or None
+    return normal_ip(request.META.get("REMOTE_ADDR"))
 
 
 def _object_ref(obj: Any) -> str:
@@ -45,6 +50,11 @@ def _object_ref(obj: Any) -> str:
     if obj is None:
         return ""
     return str(getattr(obj, "public_id", None) or getattr(obj, "pk", "") or "")
+
+
+def _plain(detail: dict[str, Any]) -> bool:
+    """Whether a detail is already what JSON gives back (the reads' is: text and flags)."""
+    return all(type(v) in (str, bool, int) for v in detail.values())
 
 
 @dataclass
@@ -64,7 +74,8 @@ class Event:
     request: HttpRequest | None = None
     detail: dict[str, Any] = field(default_factory=dict)
 
-    def entry(self, *, seq: int, prev_hash: str, at: Any) -> AuditEntry:
+    def prepared(self) -> dict[str, Any]:
+        """The entry's content, as of now (who, for whom, from where): all but its place."""
         authenticated = self.actor is not None and getattr(self.actor, "is_authenticated", False)
         organisation, organisation_id = self.organisation, self.organisation_id
         if organisation is None:
@@ -75,75 +86,242 @@ class Event:
             detail.setdefault("via", context.via)
             if context.view:
                 detail.setdefault("view", context.view)
-        entry = AuditEntry(
-            seq=seq,
-            at=at,
-            actor_id=self.actor.pk if authenticated else None,
-            actor_username=(self.actor.get_username() if authenticated else self.actor_username)[
+        return {
+            "at": timezone.now(),
+            "actor_id": self.actor.pk if authenticated else None,
+            "actor_username": (self.actor.get_username() if authenticated else self.actor_username)[
                 :150
             ],
-            organisation=organisation[:255],
-            organisation_id=organisation_id[:36],
-            action=self.action,
-            object_type=self.object_type[:40],
-            object_id=str(self.object_id)[:64],
-            case_id=(_object_ref(self.case) if self.case is not None else str(self.case_id))[:64],
-            outcome=self.outcome,
-            ip=client_ip(self.request),
+            "organisation": organisation[:255],
+            "organisation_id": organisation_id[:36],
+            "action": self.action,
+            "object_type": self.object_type[:40],
+            "object_id": str(self.object_id)[:64],
+            "case_id": (_object_ref(self.case) if self.case is not None else str(self.case_id))[
+                :64
+            ],
+            "outcome": self.outcome,
+            "ip": client_ip(self.request),
             # Only JSON-native values, so the hash recomputed from the stored row is the same.
-            detail=json.loads(json.dumps(detail, default=str)),
-            prev_hash=prev_hash,
-        )
-        entry.hash = entry_hash(entry.prev_hash, content_of(entry))
-        return entry
+            "detail": detail if _plain(detail) else json.loads(json.dumps(detail, default=str)),
+        }
 
 
-@transaction.atomic
-def audit_record_events(events: Iterable[Event]) -> list[AuditEntry]:
-    """Append several entries under one lock, in one insert (a list page's rows)."""
-    events = list(events)
-    if not events:
-        return []
-    _lock_chain()
+# ---------------------------------------------------------------------------------------------
+# Appending
+
+
+_COLUMNS = [f.column for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+_NAMES = [f.attname for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+
+
+def _head() -> tuple[int, str]:
+    """The chain's last entry (SQLite: the transaction started IMMEDIATE holds the write lock)."""
     table = connection.ops.quote_name(AuditEntry._meta.db_table)
     with connection.cursor() as cursor:
-        # Plain SQL on the hot path: every case page appends (issue #7 allows 1 ms for it).
         cursor.execute(f"SELECT seq, hash FROM {table} ORDER BY seq DESC LIMIT 1")  # noqa: S608
-        last = cursor.fetchone()
-    seq, prev_hash = last if last else (0, GENESIS)
-    now = timezone.now()
-    entries = []
-    for event in events:
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (0, GENESIS)
+
+
+def _db_value(name: str, value: Any) -> Any:
+    if name == "detail":
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, datetime.datetime):
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
+
+
+def _chain(rows: list[dict[str, Any]], seq: int, prev_hash: str) -> None:
+    for row in rows:
         seq += 1
-        entry = event.entry(seq=seq, prev_hash=prev_hash, at=now)
-        entries.append(entry)
-        prev_hash = entry.hash
-    _insert(entries)
-    return entries
+        row["seq"], row["prev_hash"] = seq, prev_hash
+        row["hash"] = prev_hash = entry_hash(prev_hash, content_of(_Row(row)))
 
 
-_FIELDS = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+def _append(rows: list[dict[str, Any]], *, relaxed: bool = False) -> list[dict[str, Any]]:
+    """
+    Chain and insert prepared entries, in the caller's transaction or one of their own.
+    `relaxed` (a request's reads, alone in their transaction): see audit_append.
+    """
+    if not rows:
+        return []
+    if connection.vendor == "postgresql":
+        return _append_postgresql(rows, relaxed=relaxed and not _in_transaction())
+    with transaction.atomic(savepoint=False):
+        _chain(rows, *_head())
+        table = connection.ops.quote_name(AuditEntry._meta.db_table)
+        columns = ", ".join(connection.ops.quote_name(c) for c in _COLUMNS)
+        one = "(" + ", ".join(["%s"] * len(_COLUMNS)) + ")"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(rows))}",  # noqa: S608
+                [_db_value(name, row[name]) for row in rows for name in _NAMES],
+            )
+    return rows
 
 
-def _insert(entries: list[AuditEntry]) -> None:
-    """INSERT the rows with the fields' own conversions, without the ORM's per-call compiling."""
-    table = connection.ops.quote_name(AuditEntry._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in _FIELDS)
-    placeholders = ", ".join(["%s"] * len(_FIELDS))
-    rows = [
-        [f.get_db_prep_save(getattr(entry, f.attname), connection) for f in _FIELDS]
-        for entry in entries
-    ]
+_PLACE = ("seq", "prev_hash", "hash")
+
+
+def _append_postgresql(rows: list[dict[str, Any]], *, relaxed: bool) -> list[dict[str, Any]]:
+    """
+    One round trip on the hot path of every case page (issue #7 allows it 1 ms): the database
+    function audit_append (migration 0004) locks the chain, reads its head, and places, hashes
+    and inserts the entries, whose content prefixes (audit.chain) Python computed. Alone (in
+    autocommit) the call is its own transaction, so the lock is held only for it.
+    """
+    payload = []
+    for row in rows:
+        item = {name: row[name] for name in _NAMES if name not in _PLACE}
+        item["at"] = row["at"].isoformat()
+        item["prefix"] = content_prefix(content_of(_Row({**row, "seq": 0})))
+        payload.append(item)
     with connection.cursor() as cursor:
-        cursor.executemany(
-            f"INSERT INTO {table} ({columns}) VALUES ({placeholders})",  # noqa: S608
-            rows,
+        cursor.execute(
+            "SELECT out_seq, out_prev, out_hash FROM audit_append(%s::jsonb, %s)",
+            [json.dumps(payload, ensure_ascii=False), relaxed],
         )
+        for row, (seq, prev_hash, hash_) in zip(rows, cursor.fetchall(), strict=True):
+            row.update(seq=seq, prev_hash=prev_hash, hash=hash_)
+    return rows
 
 
-def audit_record(**fields: Any) -> AuditEntry:
-    """Append one entry (the fields of `Event`)."""
-    return audit_record_events([Event(**fields)])[0]
+class _Row:
+    """Attribute access to a prepared row, for the chain's content_of."""
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.__dict__.update(row)
+
+
+def _queue_or_append(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    queue = _batch.get()
+    if queue is not None:
+        queue.extend(rows)
+        return []
+    return _append(rows)
+
+
+def audit_record_events(events: Iterable[Event]) -> None:
+    """Record several entries (a write's), appended now or at the end of the open batch."""
+    _queue_or_append([event.prepared() for event in events])
+
+
+def audit_record(**fields: Any) -> AuditEntry | None:
+    """
+    Record one entry (the fields of `Event`). Return it as stored when it was appended at once,
+    or None when it waits for the end of the open batch.
+    """
+    appended = _queue_or_append([Event(**fields).prepared()])
+    if not appended:
+        return None
+    return AuditEntry(**{name: appended[0][name] for name in (*_NAMES,)})
+
+
+def _in_transaction() -> bool:
+    """
+    Whether the code runs in a transaction the application opened. A test's own wrapping
+    transaction (Django marks it `_from_testcase`) does not count: tests see what production
+    does.
+    """
+    return any(not getattr(block, "_from_testcase", False) for block in connection.atomic_blocks)
+
+
+def audit_reads(events: Iterable[Event]) -> None:
+    """
+    Record reads of case content. Outside any transaction (the usual case: a page or an API
+    answer looking a case up) they are appended at once, before the content is rendered, while
+    the database connection is busy anyway. Inside a transaction they wait (for the end of the
+    request, or of the audited service), so the chain's lock stays the transaction's last.
+    """
+    rows = [event.prepared() for event in events]
+    if not rows:
+        return
+    context = current()
+    if _batch.get() is not None or _in_transaction():
+        if context is not None:
+            context.reads.extend(rows)
+        else:
+            _queue_or_append(rows)
+        return
+    _append(rows, relaxed=context is not None)
+    if context is not None:
+        context.read_seqs.extend(row["seq"] for row in rows)
+        context.read_cases.extend(row["case_id"] for row in rows)
+
+
+def audit_refusal(event: Event) -> None:
+    """Record a refused access: in a request, if its answer is the refusal (401/403/404)."""
+    context = current()
+    if context is not None:
+        context.refusals.append(event.prepared())
+    else:
+        _queue_or_append([event.prepared()])
+
+
+def audit_request_end(context: Any, status: int) -> None:
+    """
+    Append what a finished request leaves (audit.middleware): if it was refused, its refusal,
+    which names the reads the request had already recorded (`voids`: a lookup the door let
+    through and a later check refused; "who has read this case" leaves them out); otherwise
+    the reads that waited.
+    """
+    if status in (401, 403, 404):
+        if context.read_seqs:
+            voided_cases = {row["case_id"] for row in context.refusals} | set(context.read_cases)
+            for row in context.refusals:
+                row["detail"]["voids"] = list(context.read_seqs)
+                if not row["case_id"] and len(voided_cases - {""}) == 1:
+                    row["case_id"] = next(iter(voided_cases - {""}))
+        _append(context.refusals)
+    elif status < 500:
+        _append(context.reads, relaxed=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writes
+
+
+def _in_batch(body: Callable[[], Any], own_entry: Callable[[Any], None] | None = None) -> Any:
+    queue = _batch.get()
+    if queue is not None:
+        # Inside another audited service: its entries join the outermost one's queue, and leave
+        # it again if this part fails (its savepoint rolls back).
+        mark = len(queue)
+        try:
+            with transaction.atomic():
+                result = body()
+                if own_entry is not None:
+                    own_entry(result)
+            return result
+        except BaseException:
+            del queue[mark:]
+            raise
+    queue = []
+    token = _batch.set(queue)
+    try:
+        with transaction.atomic():
+            result = body()
+            if own_entry is not None:
+                own_entry(result)
+            _batch.set(None)
+            _append(queue)
+        return result
+    finally:
+        _batch.reset(token)
+
+
+def audit_batch(function: F) -> F:
+    """
+    Make a service one transaction whose entries (recorded by `audit_record` inside it) are
+    appended at its end, after every row it locks.
+    """
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return _in_batch(lambda: function(*args, **kwargs))
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _case_of(result: Any, kwargs: dict[str, Any]) -> Any:
@@ -156,6 +334,16 @@ def _case_of(result: Any, kwargs: dict[str, Any]) -> Any:
                 return obj
             if getattr(obj, "case_id", None) is not None:
                 return obj.case
+    return None
+
+
+def _object_of(result: Any, kwargs: dict[str, Any], names: tuple[str, ...]) -> Any:
+    """What a write wrote: what it returns, else the object it was given (a removal)."""
+    if isinstance(result, models.Model):
+        return result
+    for name in names:
+        if isinstance(kwargs.get(name), models.Model):
+            return kwargs[name]
     return None
 
 
@@ -172,20 +360,20 @@ def audited(
     *,
     action: str = AuditEntry.Action.WRITE,
     actor: tuple[str, ...] = ("actor", "user"),
+    target: tuple[str, ...] = (),
 ) -> Callable[[F], F]:
     """
     Make a service one transaction with its audit entry: who (the first of the `actor`
     arguments given, else the request's user), the case (`case`, or the case of what it writes
-    or takes), the object it returns, and the operation's name. Field values are never copied
-    into the trail.
+    or takes), the object it returns (or the `target` argument it removes), and the
+    operation's name. Field values are never copied into the trail.
     """
 
     def decorate(function: F) -> F:
         @functools.wraps(function)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with transaction.atomic():
-                result = function(*args, **kwargs)
-                obj = result if isinstance(result, models.Model) else None
+            def own_entry(result: Any) -> None:
+                obj = _object_of(result, kwargs, target)
                 audit_record(
                     action=action,
                     actor=_actor_of(kwargs, actor),
@@ -194,7 +382,8 @@ def audited(
                     object_id=_object_ref(obj),
                     detail={"operation": operation},
                 )
-            return result
+
+            return _in_batch(lambda: function(*args, **kwargs), own_entry)
 
         return wrapper  # type: ignore[return-value]
 

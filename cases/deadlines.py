@@ -21,6 +21,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Organisation, Role
+from audit.models import AuditEntry
+from audit.services import audit_record
 from cases.calendar import add_calendar_days, add_hours, add_working_days
 from cases.models import Case, CaseDeadline, DeadlineRule, Notification
 
@@ -208,6 +210,16 @@ def deadlines_escalate(*, now: datetime.datetime | None = None) -> int:
                         )
                 except IntegrityError:
                     continue
+            # Last in the transaction: the chain's lock after the rows this one locked.
+            audit_record(
+                action=AuditEntry.Action.WRITE,
+                actor_username="system",
+                organisation="",
+                case=deadline.case,
+                object_type="casedeadline",
+                object_id=str(deadline.pk),
+                detail={"operation": "deadline_escalated", "rule": deadline.rule.code},
+            )
             if _email_enabled():
                 addresses = [u.email for u in users if u.email]
                 transaction.on_commit(lambda d=deadline, a=addresses: _send_escalation_email(d, a))

@@ -8,15 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Max, Min, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import AdministrativeUnit, User
-from audit.context import current as audit_context
 from audit.models import AuditEntry
-from audit.services import Event, audit_record, audit_record_events
+from audit.services import Event, audit_reads, audit_refusal
 from cases.access import VIEW_CASE, cases_visible_to, jurisdiction_of
 from cases.models import Case, CaseDeadline, Notification
 from cases.workflow import OPEN_STATES
@@ -31,71 +29,60 @@ def case_get_for(*, user: User, public_id: uuid.UUID | str) -> Case:
     """
     Return one case the user may see, or raise Http404 (same answer as a missing case).
 
-    Either way the trail records it: a read of the case's content, or a refused access filed
-    under the id that was asked for (DESIGN §9).
+    Either way the trail records it (DESIGN §9): a read of the case's content, or a refused
+    access filed under the id that was asked for. In a request both wait for its answer, so a
+    lookup that a later check refuses (a summary-only viewer asking for the notes) is recorded
+    as the refusal it became, not as a read.
     """
     try:
         case = case_list_for(user=user).get(public_id=public_id)
     except (Case.DoesNotExist, ValueError, TypeError, ValidationError):
         audit_case_refused(user=user, public_id=public_id)
         raise Http404 from None
-    audit_record(
-        action=AuditEntry.Action.READ,
-        actor=user,
-        case=case,
-        object_type="case",
-        object_id=str(case.public_id),
-    )
+    audit_reads([_read(user, case, "case", case.public_id)])
     return case
 
 
+def _read(user: User, case: Case, object_type: str, object_id: Any, **detail: Any) -> Event:
+    return Event(
+        action=AuditEntry.Action.READ,
+        actor=user,
+        case=case,
+        object_type=object_type,
+        object_id=str(object_id),
+        detail=detail,
+    )
+
+
 def audit_case_refused(*, user: User, public_id: uuid.UUID | str) -> None:
-    """Record a refused case lookup, unless it would roll back with a failing transaction."""
-    if transaction.get_connection().in_atomic_block:
-        return  # audit.middleware records the refusal after the response instead
+    """Record a refused case lookup, filed under the case id asked for."""
     try:
         asked = str(uuid.UUID(str(public_id)))
     except ValueError:
         asked = ""  # not an id at all: nothing is named, and the text asked is not kept
-    audit_record(
-        action=AuditEntry.Action.REFUSED,
-        outcome=AuditEntry.Outcome.DENIED,
-        actor=user,
-        object_type="case",
-        object_id=asked,
-        case_id=asked,
-        detail={"status": 404},
+    audit_refusal(
+        Event(
+            action=AuditEntry.Action.REFUSED,
+            outcome=AuditEntry.Outcome.DENIED,
+            actor=user,
+            object_type="case",
+            object_id=asked,
+            case_id=asked,
+            detail={"status": 404},
+        )
     )
-    context = audit_context()
-    if context is not None:
-        context.refusal_recorded = True
 
 
 def audit_document_download(*, user: User, case: Case, document: Any) -> None:
     """Record that a case document's file is being handed out."""
-    audit_record(
-        action=AuditEntry.Action.DOWNLOAD,
-        actor=user,
-        case=case,
-        object_type="case_document",
-        object_id=str(document.public_id),
-        detail={"sha256": document.sha256},
-    )
+    event = _read(user, case, "case_document", document.public_id, sha256=document.sha256)
+    event.action = AuditEntry.Action.DOWNLOAD
+    audit_reads([event])
 
 
 def audit_case_rows(*, user: User, cases: Iterable[Case]) -> None:
     """Record a read of each case whose row a list returned (its number, child and state)."""
-    audit_record_events(
-        Event(
-            action=AuditEntry.Action.READ,
-            actor=user,
-            case=case,
-            object_type="case",
-            object_id=str(case.public_id),
-            detail={"row": True},
-        )
-        for case in cases
-    )
+    audit_reads(_read(user, case, "case", case.public_id, row=True) for case in cases)
 
 
 def _cases_held_with(user: User, permission: str) -> QuerySet[Case]:
@@ -194,9 +181,18 @@ def case_readers(*, case: Case) -> tuple[list[Reader], QuerySet[AuditEntry]]:
     Who has read this case: one line per person and organisation (how often, first and last),
     and every read, print and download, newest first.
     """
+    case_id = str(case.public_id)
+    # A lookup the door let through and a later check refused is no read: its refusal names it.
+    voided = {
+        seq
+        for detail in AuditEntry.objects.filter(
+            case_id=case_id, action=AuditEntry.Action.REFUSED, detail__has_key="voids"
+        ).values_list("detail", flat=True)
+        for seq in detail["voids"]
+    }
     entries = AuditEntry.objects.filter(
-        case_id=str(case.public_id), action__in=READ_ACTIONS, outcome=AuditEntry.Outcome.OK
-    )
+        case_id=case_id, action__in=READ_ACTIONS, outcome=AuditEntry.Outcome.OK
+    ).exclude(seq__in=voided)
     readers = [
         Reader(r["actor_username"], r["organisation"], r["count"], r["first"], r["last"])
         for r in entries.values("actor_username", "organisation")

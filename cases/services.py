@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 
 from accounts.models import AdministrativeUnit, Organisation, User
 from audit.models import AuditEntry
-from audit.services import audit_record, audited
+from audit.services import audit_batch, audit_record, audited
 from cases.access import ALL_CASE_PERMISSIONS, VIEW_CASE, case_permissions
 from cases.calendar import add_calendar_days
 from cases.deadlines import Event, deadline_move, deadlines_on_event, recipients_for
@@ -358,7 +358,7 @@ def family_member_add(*, actor: User, case: Case, data: dict[str, Any]) -> Famil
     return member
 
 
-@audited("family_member_remove")
+@audited("family_member_remove", target=("member",))
 def family_member_remove(*, actor: User, case: Case, member: FamilyMember) -> None:
     _require(actor, case, "change_case")
     if member.child_id != case.child_id:
@@ -483,7 +483,7 @@ def _ratings(data: dict[str, Any], *, booleans: tuple[str, ...] = (), texts: tup
     return ratings
 
 
-@transaction.atomic
+@audit_batch
 def case_assess_initial(*, actor: User, case: Case, **data: Any) -> Assessment:
     """Record the initial risk assessment (Mẫu 02) and whether emergency measures are needed."""
     case, step = _begin(actor=actor, case=case, name="assess_initial")
@@ -517,7 +517,7 @@ def _separation_cap(starts_at: datetime.datetime) -> datetime.datetime:
     return add_calendar_days(starts_at, SEPARATION_MAX_DAYS)
 
 
-@transaction.atomic
+@audit_batch
 def case_decide_emergency(*, actor: User, case: Case, **data: Any) -> EmergencyDecision:
     """Record the chairman's emergency intervention or temporary separation (Mẫu 07)."""
     case, step = _begin(actor=actor, case=case, name="decide_emergency")
@@ -596,7 +596,7 @@ def _running_separation(case: Case, decision: EmergencyDecision | None) -> Emerg
     return decision
 
 
-@transaction.atomic
+@audit_batch
 def case_extend_separation(
     *,
     actor: User,
@@ -657,7 +657,7 @@ def case_extend_separation(
     return extension
 
 
-@transaction.atomic
+@audit_batch
 def case_end_separation(
     *, actor: User, case: Case, decision: EmergencyDecision, reason: str
 ) -> EmergencyDecision:
@@ -694,7 +694,7 @@ SPECIFIC_TEXT_FIELDS = (
 )
 
 
-@transaction.atomic
+@audit_batch
 def case_assess_specific(*, actor: User, case: Case, **data: Any) -> Assessment:
     """Record the specific risk assessment (Mẫu 03, Art. 27(1) a–h)."""
     case, step = _begin(actor=actor, case=case, name="assess_specific")
@@ -719,7 +719,7 @@ def _next_plan_version(case: Case) -> int:
     return (case.plans.aggregate(v=Max("version"))["v"] or 0) + 1
 
 
-@transaction.atomic
+@audit_batch
 def case_hold_needs_meeting(*, actor: User, case: Case, **data: Any) -> NeedsMeeting:
     """Record the needs meeting and its minutes (Art. 27(2)); the 5-day plan clock starts."""
     case, step = _begin(actor=actor, case=case, name="hold_needs_meeting")
@@ -799,7 +799,7 @@ def _latest(case: Case, kind: str) -> Assessment | None:
     return case.assessments.filter(kind=kind).order_by("-assessed_at", "-id").first()
 
 
-@transaction.atomic
+@audit_batch
 def case_draft_plan(
     *,
     actor: User,
@@ -862,7 +862,7 @@ def _current_draft(case: Case, status: str) -> Plan:
     return plan
 
 
-@transaction.atomic
+@audit_batch
 def case_submit_plan(*, actor: User, case: Case) -> Plan:
     """Submit the drafted plan to the chairman; the 2-working-day approval clock starts."""
     case, step = _begin(actor=actor, case=case, name="submit_plan")
@@ -883,7 +883,7 @@ def case_submit_plan(*, actor: User, case: Case) -> Plan:
     return plan
 
 
-@transaction.atomic
+@audit_batch
 def case_return_plan(*, actor: User, case: Case, reason: str) -> Plan:
     """The chairman sends the plan back to the officer, saying why."""
     case, step = _begin(actor=actor, case=case, name="return_plan")
@@ -910,7 +910,7 @@ def case_return_plan(*, actor: User, case: Case, reason: str) -> Plan:
     return plan
 
 
-@transaction.atomic
+@audit_batch
 def case_approve_plan(
     *, actor: User, case: Case, decision_number: str, decision_date: datetime.date | None
 ) -> Plan:
@@ -949,13 +949,13 @@ def case_approve_plan(
     return plan
 
 
-@transaction.atomic
+@audit_batch
 def case_start_implementation(*, actor: User, case: Case) -> Case:
     case, step = _begin(actor=actor, case=case, name="start_implementation")
     return _finish(case=case, step=step, actor=actor)
 
 
-@transaction.atomic
+@audit_batch
 def case_record_review(*, actor: User, case: Case, **data: Any) -> Assessment:
     """Record the review (Mẫu 06): ratings, the two Art. 30 conditions, the recommendation."""
     case, step = _begin(actor=actor, case=case, name="record_review")
@@ -998,7 +998,7 @@ def case_record_review(*, actor: User, case: Case, **data: Any) -> Assessment:
     return review
 
 
-@transaction.atomic
+@audit_batch
 def case_close(*, actor: User, case: Case, reason: str = "") -> Case:
     """The chairman closes the case when the latest review affirms both Art. 30 conditions."""
     case, step = _begin(actor=actor, case=case, name="close")
@@ -1017,7 +1017,7 @@ def case_close(*, actor: User, case: Case, reason: str = "") -> Case:
     return case
 
 
-@transaction.atomic
+@audit_batch
 def case_mark_not_substantiated(*, actor: User, case: Case, reason: str) -> Case:
     case, step = _begin(actor=actor, case=case, name="mark_not_substantiated")
     if not _text(reason):
@@ -1029,7 +1029,7 @@ def case_mark_not_substantiated(*, actor: User, case: Case, reason: str) -> Case
     return case
 
 
-@transaction.atomic
+@audit_batch
 def case_transfer(*, actor: User, case: Case, commune: AdministrativeUnit, reason: str) -> Case:
     """Move the case to another commune: its scope moves with it; its history stays."""
     case, step = _begin(actor=actor, case=case, name="transfer")
@@ -1058,7 +1058,7 @@ def case_transfer(*, actor: User, case: Case, commune: AdministrativeUnit, reaso
     return case
 
 
-@transaction.atomic
+@audit_batch
 def case_merge(*, actor: User, case: Case, into: Case, reason: str) -> Case:
     """Merge a duplicate into the case it duplicates; the duplicate stays readable."""
     case, step = _begin(actor=actor, case=case, name="merge")

@@ -14,7 +14,12 @@ from django.http import HttpRequest
 from accounts.models import Role
 from cases.hooks import HomeSection
 from hotline import services
-from hotline.selectors import call_inbox_for, report_inbox_for, reports_visible_to
+from hotline.selectors import (
+    audit_intake_rows,
+    call_inbox_for,
+    report_inbox_for,
+    reports_visible_to,
+)
 from hotline.views import waiting_rows
 
 WAITING_SHOWN = 5
@@ -41,6 +46,7 @@ def collaborator_section(request: HttpRequest, roles: set[str]) -> HomeSection |
         .filter(collaborator=request.user)
         .order_by("-created_at", "-id")[:REPORTS_SHOWN]
     )
+    audit_intake_rows(user=request.user, items=reports)
     return HomeSection(
         template="hotline/home_collaborator.html", context={"reports": reports}, order=10
     )

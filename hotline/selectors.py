@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -13,6 +14,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
+from audit.models import AuditEntry
+from audit.services import Event, audit_reads
 from cases.access import cases_visible_to
 from cases.models import Case
 from cases.selectors import audit_case_rows
@@ -42,10 +45,33 @@ def calls_visible_to(*, user: User) -> QuerySet[Call]:
 
 
 def call_get_for(*, user: User, public_id: uuid.UUID | str) -> Call:
+    """One call the user may see (404 otherwise); the trail records the read of its intake."""
     try:
-        return calls_visible_to(user=user).get(public_id=public_id)
+        call = calls_visible_to(user=user).get(public_id=public_id)
     except (Call.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
+    audit_intake_rows(user=user, items=[call], row=False)
+    return call
+
+
+def audit_intake_rows(
+    *, user: User, items: Iterable[Call | CollaboratorReport], row: bool = True
+) -> None:
+    """
+    Record a read of each call or report shown (its child, place and story are the intake of a
+    case), filed under its case once it has one.
+    """
+    audit_reads(
+        Event(
+            action=AuditEntry.Action.READ,
+            actor=user,
+            case=item.case if item.case_id else None,
+            object_type="call" if isinstance(item, Call) else "report",
+            object_id=str(item.public_id),
+            detail={"row": True} if row else {},
+        )
+        for item in items
+    )
 
 
 def call_inbox_for(*, user: User) -> QuerySet[Call]:
@@ -74,10 +100,13 @@ def reports_visible_to(*, user: User) -> QuerySet[CollaboratorReport]:
 
 
 def report_get_for(*, user: User, public_id: uuid.UUID | str) -> CollaboratorReport:
+    """One report the user may see (404 otherwise); the trail records the read."""
     try:
-        return reports_visible_to(user=user).get(public_id=public_id)
+        report = reports_visible_to(user=user).get(public_id=public_id)
     except (CollaboratorReport.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
+    audit_intake_rows(user=user, items=[report], row=False)
+    return report
 
 
 def report_inbox_for(*, user: User) -> QuerySet[CollaboratorReport]:
@@ -85,7 +114,7 @@ def report_inbox_for(*, user: User) -> QuerySet[CollaboratorReport]:
     communes = officer_communes_of(user)
     return (
         CollaboratorReport.objects.filter(commune__in=communes, status=IntakeStatus.RECEIVED)
-        .select_related("commune", "collaborator")
+        .select_related("commune", "collaborator", "case")
         .annotate(urgency_rank=URGENCY_ORDER)
         .order_by("urgency_rank", "created_at")
     )
@@ -126,7 +155,11 @@ def intake_suggestions_for(
     commune = getattr(item, "incident_commune", None) or getattr(item, "commune", None)
     is_hotline = bool(hotline_organisations_of(user))
     if is_hotline:
-        calls = Call.objects.filter(started_at__gte=since).order_by("-started_at")
+        calls = (
+            Call.objects.filter(started_at__gte=since)
+            .select_related("case")
+            .order_by("-started_at")
+        )
         if isinstance(item, Call) and item.caller_number_key:
             add("call", calls.filter(caller_number_key=item.caller_number_key), "number")
         if item.child_name_key:
@@ -146,6 +179,7 @@ def intake_suggestions_for(
     if commune is not None:
         add("case", cases.filter(commune=commune, received_at__gte=since), "commune")
     ranked = sorted(found.values(), key=lambda s: (-len(s.reasons), s.kind))[:limit]
-    # A suggested case is a row of a case list: the trail records that it was shown.
+    # A suggestion is a row of a list: the trail records that it was shown.
     audit_case_rows(user=user, cases=[s.obj for s in ranked if s.kind == "case"])
+    audit_intake_rows(user=user, items=[s.obj for s in ranked if s.kind != "case"])
     return ranked

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEntry
-from audit.services import Event, audit_record, audit_record_events
+from audit.services import Event, audit_reads
 from cases.access import VIEW_CASE, jurisdiction_of
 from cases.models import Case, CaseGroupObjectPermission, CaseUserObjectPermission
 from referrals.models import Referral, ReferralGroupObjectPermission
@@ -53,25 +53,30 @@ def referral_get_for(*, user: User, public_id: uuid.UUID | str) -> Referral:
     """
     Return one referral the user may see, or raise Http404. A referral shows its case (the
     whole file's link, or the recipient's summary): the trail records the read under the case.
-    A refusal is recorded by audit.middleware from the 404.
+    A refusal is recorded by audit.middleware from the 404; in a request the read waits for
+    its answer (audit.services.audit_reads).
     """
     try:
         referral = referrals_visible_to(user=user).get(public_id=public_id)
     except (Referral.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
-    audit_record(
-        action=AuditEntry.Action.READ,
-        actor=user,
-        case=referral.case,
-        object_type="referral",
-        object_id=str(referral.public_id),
+    audit_reads(
+        [
+            Event(
+                action=AuditEntry.Action.READ,
+                actor=user,
+                case=referral.case,
+                object_type="referral",
+                object_id=str(referral.public_id),
+            )
+        ]
     )
     return referral
 
 
 def audit_referral_rows(*, user: User, referrals: Iterable[Referral]) -> None:
     """Record a read of each referral row a list returned (each shows its case's summary)."""
-    audit_record_events(
+    audit_reads(
         Event(
             action=AuditEntry.Action.READ,
             actor=user,

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.models import Membership, Organisation, Role, User
 from accounts.services import organisation_group
 from audit.models import AuditEntry
-from audit.services import audited
+from audit.services import audit_record, audited
 from cases import services as case_services
 from cases.access import case_permissions
 from cases.deadlines import deadline_move, deadlines_on_event, due_at
@@ -387,5 +387,14 @@ def referrals_revoke_for_withdrawn_consent(*, consent: ConsentRecord, actor: Use
     for referral in Referral.objects.filter(consent=consent, status__in=Referral.OPEN):
         referral.revoke_reason = _("Consent withdrawn")
         _end(referral, actor, Referral.Status.REVOKED, "referral_revoked", referral.revoke_reason)
+        # Inside the withdrawal's transaction, which appends this entry at its end.
+        audit_record(
+            action=AuditEntry.Action.TRANSITION,
+            actor=actor,
+            case=referral.case,
+            object_type="referral",
+            object_id=str(referral.public_id),
+            detail={"operation": "referral_revoked_consent_withdrawn"},
+        )
         count += 1
     return count

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.db.backends.signals import connection_created
 from django.test import Client
 
 from accounts.models import AdministrativeUnit, Organisation, Role, User
@@ -20,6 +21,19 @@ from tests.factories import (
 )
 
 PASSWORD = "pw-for-tests-111"
+
+
+def allow_truncating_the_trail(sender, connection, **kwargs) -> None:
+    """
+    Django empties a test database with TRUNCATE after each transactional test; the trail's
+    table refuses TRUNCATE unless the session says otherwise (audit migration 0004).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET audit.allow_truncate = on")
+
+
+connection_created.connect(allow_truncating_the_trail, dispatch_uid="tests-allow-truncate")
 
 
 @dataclass

@@ -364,6 +364,8 @@ def test_an_unknown_lawful_basis_is_refused_naming_the_field(world):
 
 def test_the_officer_sees_who_has_read_the_case(world, client_for):
     client_for("hotline").get(reverse("cases:detail", args=[world.case.public_id]))
+    # Refused, not a reader:
+    client_for("far_officer").get(reverse("cases:detail", args=[world.case.public_id]))
     client_for("supervisor").get(reverse("cases:list"))
     officer = client_for("officer")
     page = officer.get(reverse("cases:detail", args=[world.case.public_id]))
@@ -413,3 +415,206 @@ def test_an_administrators_change_is_a_write_without_the_persons_name(world, cli
     assert entry.object_id == str(world.nobody.memberships.get().pk)
     assert "UBND" not in str(entry.detail)
     assert world.nobody.username not in str(entry.detail)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reads that a later check refuses; refusals that are not the answer
+
+
+def test_a_lookup_a_later_check_refuses_is_no_read(world, client_for):
+    services.case_share_grant(
+        case=world.case, permissions=["view_case_summary"], reason="Chuyển gửi", user=world.school
+    )
+    notes = api_for(world.school).get(reverse("api-case-notes", args=[world.case.public_id]))
+    assert notes.status_code == 404
+    read = only(action="read", actor_id=world.school.pk)
+    refusal = only(action="refused", actor_id=world.school.pk)
+    assert refusal.detail["voids"] == [read.seq]
+    assert refusal.case_id == str(world.case.public_id)
+    page = client_for("officer").get(reverse("cases:readers", args=[world.case.public_id]))
+    assert ">school<" not in page.content.decode()
+    # The summary itself is a read, and the readers page shows it.
+    assert client_for("school").get(reverse("cases:detail", args=[world.case.public_id]))
+    page = client_for("officer").get(reverse("cases:readers", args=[world.case.public_id]))
+    assert ">school<" in page.content.decode()
+
+
+def test_a_refusal_inside_a_request_that_succeeds_is_not_recorded(world):
+    # After a transfer the answer re-reads the case, which the officer no longer holds.
+    response = api_for(world.officer).post(
+        reverse("api-case-transitions", args=[world.case.public_id]),
+        {"step": "transfer", "commune": world.other_commune.code, "reason": "Trẻ chuyển nhà"},
+        format="json",
+    )
+    assert response.status_code == 201
+    assert not entries(action="refused")
+    assert only(action="transition").detail["step"] == "transfer"
+
+
+# ---------------------------------------------------------------------------------------------
+# The intake of a case: calls and collaborators' reports
+
+
+def test_reading_a_call_and_listing_calls_are_reads_filed_under_the_case(world, client_for):
+    from hotline import services as hotline_services
+
+    call = hotline_services.call_log(
+        actor=world.hotline, call_type="report", incident_commune=world.commune, urgency="normal"
+    )
+    hotline_services.intake_link_case(actor=world.hotline, item=call, case=world.case)
+    client = client_for("hotline")
+    assert client.get(reverse("hotline:call-detail", args=[call.public_id])).status_code == 200
+    read = only(action="read", actor_id=world.hotline.pk, object_type="call")
+    assert (read.object_id, read.case_id) == (str(call.public_id), str(world.case.public_id))
+    assert "row" not in read.detail
+    assert client.get(reverse("hotline:calls")).status_code == 200
+    rows = entries(action="read", actor_id=world.hotline.pk, object_type="call", detail__row=True)
+    assert [e.object_id for e in rows] == [str(call.public_id)]
+    api = api_for(world.hotline).get(reverse("api-call-list"))
+    assert api.status_code == 200
+    assert (
+        AuditEntry.objects.filter(object_type="call", detail__row=True, detail__via="api").count()
+        == 1
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Administrators, logins, addresses
+
+
+def test_a_bulk_delete_in_the_admin_records_each_object(world, client_for):
+    from accounts.models import Membership, Role
+    from accounts.services import membership_grant
+
+    for organisation in (world.committee, world.other_committee):
+        membership_grant(user=world.nobody, organisation=organisation, role=Role.CP_OFFICER)
+    chosen = list(Membership.objects.filter(user=world.nobody).values_list("pk", flat=True))
+    response = client_for("admin").post(
+        reverse("admin:accounts_membership_changelist"),
+        {"action": "delete_selected", "_selected_action": chosen, "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not Membership.objects.filter(user=world.nobody).exists()
+    deleted = entries(action="write", actor_id=world.admin.pk, object_type="membership")
+    assert sorted(int(e.object_id) for e in deleted) == sorted(chosen)
+    assert {e.detail["operation"] for e in deleted} == {"admin_delete"}
+
+
+def test_a_failed_login_keeps_only_a_username_that_exists(world):
+    client = Client()
+    client.post(reverse("login"), {"username": "0912345678", "password": "x"})
+    entry = only(action="login_failed")
+    assert entry.actor_username == ""
+    assert entry.detail == {"unknown_user": True, "via": "page", "view": "login"}
+
+
+def test_an_address_in_any_spelling_verifies(world, client_for):
+    client = client_for("officer")
+    client.get(reverse("cases:detail", args=[world.case.public_id]), REMOTE_ADDR="2001:DB8:0:0::1")
+    assert only(action="read", actor_id=world.officer.pk).ip == "2001:db8::1"
+    report = audit_verify()
+    assert report.ok, report.problem
+
+
+def test_postgresql_refuses_truncate(world):
+    if connection.vendor != "postgresql":
+        pytest.skip("The trigger exists on PostgreSQL, which CI runs")
+    from django.db import DatabaseError
+
+    def truncate() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL audit.allow_truncate = off")
+            cursor.execute("TRUNCATE audit_auditentry")
+
+    with pytest.raises(DatabaseError, match="TRUNCATE refused"):
+        truncate()
+    assert AuditEntry.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_withdrawing_consent_while_the_ngo_answers_neither_deadlocks_nor_fails(world, monkeypatch):
+    """
+    The NGO's acknowledgement locks its referral and, at its end, appends its entry; the
+    withdrawal revokes the referrals one by one, appending entries as it goes. If an entry were
+    appended mid-transaction (taking the chain's lock) the two would wait on each other and
+    PostgreSQL would abort one (a deadlock, seen before this fix). The interleaving is forced:
+    the acknowledgement pauses while it holds its referral, and the withdrawal starts then.
+    """
+    if connection.vendor == "sqlite":
+        pytest.skip("SQLite's in-memory test database is one connection; CI runs PostgreSQL")
+    import time
+
+    from accounts.models import Role
+    from referrals.models import Referral
+    from tests.factories import OrganisationFactory, make_user
+
+    ngo = OrganisationFactory(kind="ngo", area=world.commune, name="Hội Bảo vệ quyền trẻ em")
+    ngo_staff = make_user((ngo, Role.SECTOR_STAFF), username="ngo")
+    world.case.child.estimated_age = 9
+    world.case.child.save()
+    consent = services.consent_record(
+        actor=world.officer,
+        case=world.case,
+        recipient_kinds=["ngo"],
+        representative_name="Nguyễn Thị Hoa",
+        representative_relation="Mẹ",
+        representative_consented=True,
+        child_consented=True,
+        method="written",
+    )
+    for purpose in ("s_education", "s_skills"):
+        referral_services.referral_send(
+            actor=world.officer,
+            case=world.case,
+            organisation=ngo,
+            purpose=purpose,
+            message="Đề nghị hỗ trợ",
+            consent=consent,
+        )
+    # The referral the withdrawal reaches second is the one the NGO acknowledges.
+    second = list(Referral.objects.filter(consent=consent, status__in=Referral.OPEN))[1]
+    history = referral_services._history
+
+    def paused_history(*args, **kwargs):
+        if threading.current_thread().name == "ngo":
+            time.sleep(0.6)  # holding the referral's row lock
+        return history(*args, **kwargs)
+
+    monkeypatch.setattr(referral_services, "_history", paused_history)
+    failures: list[BaseException] = []
+
+    def withdraw() -> None:
+        time.sleep(0.2)  # the NGO has locked its referral by now
+        try:
+            services.consent_withdraw(actor=world.officer, consent=consent, note="Rút lại")
+        except BaseException as error:  # noqa: BLE001 (collected for the assertion)
+            failures.append(error)
+        finally:
+            connection.close()
+
+    def acknowledge() -> None:
+        try:
+            referral_services.referral_acknowledge(actor=ngo_staff, referral=second)
+        except BaseException as error:  # noqa: BLE001
+            failures.append(error)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=withdraw, name="officer"),
+        threading.Thread(target=acknowledge, name="ngo"),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert set(Referral.objects.filter(consent=consent).values_list("status", flat=True)) == {
+        Referral.Status.REVOKED
+    }
+    report = audit_verify()
+    assert report.ok, report.problem
+    assert (
+        AuditEntry.objects.filter(detail__operation="referral_revoked_consent_withdrawn").count()
+        == 2
+    )
