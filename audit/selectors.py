@@ -24,7 +24,7 @@ from audit.models import AuditEntry
 
 # The keys of an entry's `detail` an auditor is shown: how and where it happened. Any other
 # key (a hash, a decision number, the filters of a search...) stays in the trail, unshown.
-DETAIL_SHOWN = ("via", "view", "operation", "step", "status", "method")
+DETAIL_SHOWN = ("via", "view", "operation", "step", "status", "method", "voids")
 
 
 def is_auditor(*, user: User) -> bool:
@@ -86,11 +86,22 @@ class AuditSearch:
     until: datetime.datetime | None = None  # inclusive, aware
 
     def as_strings(self) -> dict[str, str]:
-        """The filters given, as text, for the trail's record of the search."""
+        """
+        The filters, for the trail's record of the search, as what they matched: the case's id
+        and an account's username, else NO_MATCH. Never the text as typed: an auditor may type
+        a child's name into the case box, and the trail keeps what it is given for ever.
+        """
         values: dict[str, str] = {}
         if self.case is not None:
-            values["case"] = self.case.asked
-        for name in ("user", "organisation_id", "action", "outcome"):
+            values["case"] = self.case.case_id or NO_MATCH
+        if self.user:
+            known = (
+                User.objects.filter(username__iexact=self.user)
+                .values_list("username", flat=True)
+                .first()
+            )
+            values["user"] = known or NO_MATCH
+        for name in ("organisation_id", "action", "outcome"):
             if getattr(self, name):
                 values[name.removesuffix("_id")] = str(getattr(self, name))
         for name in ("since", "until"):
@@ -98,6 +109,9 @@ class AuditSearch:
             if moment is not None:
                 values[name] = timezone.localtime(moment).isoformat()
         return values
+
+
+NO_MATCH = "(no match)"
 
 
 def audit_entries_search(search: AuditSearch) -> QuerySet[AuditEntry]:

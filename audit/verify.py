@@ -14,6 +14,7 @@ class ChainReport:
     checked: int
     problem: str = ""
     seq: int | None = None
+    head: tuple[int, str] | None = None  # the last entry's place and hash, when intact
 
 
 def audit_verify(*, batch: int = 2000) -> ChainReport:
@@ -23,7 +24,9 @@ def audit_verify(*, batch: int = 2000) -> ChainReport:
     while True:
         rows = list(AuditEntry.objects.filter(seq__gt=last_seq).order_by("seq")[:batch])
         if not rows:
-            return ChainReport(ok=True, checked=checked)
+            return ChainReport(
+                ok=True, checked=checked, head=(last_seq, prev_hash) if checked else None
+            )
         for entry in rows:
             if entry.seq != expected_seq:
                 return ChainReport(False, checked, f"entry {expected_seq} is missing", expected_seq)

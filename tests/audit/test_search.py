@@ -441,8 +441,8 @@ def test_each_search_is_recorded_with_its_filters(world, auditor_page, auditor_a
     )
     assert entry.organisation_id == str(world.health_department.public_id)
     assert entry.detail["filters"] == {
-        "case": world.case.number,
-        "user": "Officer",
+        "case": str(world.case.public_id),
+        "user": "officer",
         "action": "read",
         "since": "2026-03-10T00:00:00+07:00",
     }
@@ -457,13 +457,20 @@ def test_each_search_is_recorded_with_its_filters(world, auditor_page, auditor_a
     }
     assert entry.detail["via"] == "api"
 
+    # What matched nothing is not kept as typed (it may be a child's name).
+    auditor_page(case="Nguyễn Văn An 0912345678", user="Trần Thị B")
+    entry = AuditEntry.objects.order_by("-seq").first()
+    assert entry.detail["filters"] == {"case": "(no match)", "user": "(no match)"}
+    assert "Nguyễn" not in str(entry.detail)
+    assert "Trần" not in str(entry.detail)
+
     # Each search once: a page of results is one entry, whatever it shows.
     count = AuditEntry.objects.count()
     auditor_page()
     auditor_api()
     assert AuditEntry.objects.count() == count + 2
     searches = AuditEntry.objects.filter(object_type="audit_trail", actor_username="auditor")
-    assert searches.count() == 4
+    assert searches.count() == 5
 
 
 def test_answers_are_never_cached(world, auditor_page, auditor_api):

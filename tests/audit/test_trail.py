@@ -141,3 +141,18 @@ def test_logins_and_failed_logins_are_recorded_without_the_password(world):
     assert ok.ip == "127.0.0.1"
     assert "wrong-password" not in str(failed.detail)
     assert audit_verify().ok
+
+
+def test_cutting_off_the_newest_entries_is_caught_against_a_kept_head(db):
+    record(3)
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    head = out.getvalue().split("Head: ")[1].split(" ")[0]
+    assert head.startswith("3:")
+    call_command("verify_audit", "--expect", head, stdout=StringIO())
+    _raw("DELETE FROM audit_auditentry WHERE seq = 3", [])
+    assert audit_verify().ok  # the chain alone cannot tell
+    with pytest.raises(CommandError, match="no longer in the chain"):
+        call_command("verify_audit", "--expect", head, stdout=StringIO())
+    with pytest.raises(CommandError, match="SEQ:HASH"):
+        call_command("verify_audit", "--expect", "three", stdout=StringIO())
