@@ -53,29 +53,18 @@ def referral_get_for(*, user: User, public_id: uuid.UUID | str) -> Referral:
     """
     Return one referral the user may see, or raise Http404. A referral shows its case (the
     whole file's link, or the recipient's summary): the trail records the read under the case.
-    A refusal is recorded by audit.middleware from the 404; in a request the read waits for
-    its answer (audit.services.audit_reads).
+    A refusal is recorded by audit.middleware from the 404 (audit.services.audit_reads).
     """
     try:
         referral = referrals_visible_to(user=user).get(public_id=public_id)
     except (Referral.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
-    audit_reads(
-        [
-            Event(
-                action=AuditEntry.Action.READ,
-                actor=user,
-                case=referral.case,
-                object_type="referral",
-                object_id=str(referral.public_id),
-            )
-        ]
-    )
+    audit_referral_rows(user=user, referrals=[referral], row=False)
     return referral
 
 
-def audit_referral_rows(*, user: User, referrals: Iterable[Referral]) -> None:
-    """Record a read of each referral row a list returned (each shows its case's summary)."""
+def audit_referral_rows(*, user: User, referrals: Iterable[Referral], row: bool = True) -> None:
+    """Record a read of each referral shown (each shows its case's summary), under its case."""
     audit_reads(
         Event(
             action=AuditEntry.Action.READ,
@@ -83,7 +72,7 @@ def audit_referral_rows(*, user: User, referrals: Iterable[Referral]) -> None:
             case=referral.case,
             object_type="referral",
             object_id=str(referral.public_id),
-            detail={"row": True},
+            detail={"row": True} if row else {},
         )
         for referral in referrals
     )
