@@ -16,7 +16,8 @@ from __future__ import annotations
 import datetime
 import functools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -282,33 +283,41 @@ def audit_request_end(context: Any, status: int) -> None:
 # Writes
 
 
-def _in_batch(body: Callable[[], Any], own_entry: Callable[[Any], None] | None = None) -> Any:
+@contextmanager
+def audit_transaction() -> Iterator[None]:
+    """
+    transaction.atomic for code that writes and records: the entries recorded inside wait in a
+    queue that the outermost appends at its end, after every row it locked (so the chain's lock
+    is the transaction's last), and leave the queue if their part fails. Services get it from
+    @audited and @audit_batch; a view calling several services in one transaction uses it.
+    """
     queue = _batch.get()
     if queue is not None:
-        # Inside another audited service: its entries join the outermost one's queue, and leave
-        # it again if this part fails (its savepoint rolls back).
         mark = len(queue)
         try:
             with transaction.atomic():
-                result = body()
-                if own_entry is not None:
-                    own_entry(result)
-            return result
+                yield
         except BaseException:
             del queue[mark:]
             raise
+        return
     queue = []
     token = _batch.set(queue)
     try:
         with transaction.atomic():
-            result = body()
-            if own_entry is not None:
-                own_entry(result)
+            yield
             _batch.set(None)
             _append(queue)
-        return result
     finally:
         _batch.reset(token)
+
+
+def _in_batch(body: Callable[[], Any], own_entry: Callable[[Any], None] | None = None) -> Any:
+    with audit_transaction():
+        result = body()
+        if own_entry is not None:
+            own_entry(result)
+    return result
 
 
 def audit_batch(function: F) -> F:

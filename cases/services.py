@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -265,7 +264,7 @@ def communes_where_user_opens_cases(*, user: User) -> list[AdministrativeUnit]:
     return list(AdministrativeUnit.objects.filter(pk__in=ids).order_by("name"))
 
 
-@transaction.atomic
+@audit_batch
 def case_open(
     *,
     actor: User,

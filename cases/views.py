@@ -18,7 +18,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -32,6 +31,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Role
 from accounts.selectors import memberships_of
+from audit.services import audit_transaction
 from cases import forms as case_forms
 from cases import services
 from cases.access import VIEW_CASE, case_permissions
@@ -213,7 +213,7 @@ def case_create(request: HttpRequest) -> HttpResponse:
         status = INVALID
         if form.is_valid():
             try:
-                with transaction.atomic():
+                with audit_transaction():
                     case = services.case_open(actor=request.user, **form.service_kwargs())
                     for member in form.parents():
                         services.family_member_add(actor=request.user, case=case, data=member)

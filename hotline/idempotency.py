@@ -12,6 +12,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from audit.services import audit_transaction
 from hotline.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -52,7 +53,7 @@ def idempotent(request: Request, endpoint: str, create: Callable[[], Response]) 
             status.HTTP_400_BAD_REQUEST,
         )
     body_hash = _body_hash(request)
-    with transaction.atomic():
+    with audit_transaction():  # the created object's entries come last, after the key's row
         try:
             with transaction.atomic():
                 record = IdempotencyRecord.objects.create(
