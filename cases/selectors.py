@@ -29,10 +29,10 @@ def case_get_for(*, user: User, public_id: uuid.UUID | str) -> Case:
     """
     Return one case the user may see, or raise Http404 (same answer as a missing case).
 
-    Either way the trail records it (DESIGN §9): a read of the case's content, or a refused
-    access filed under the id that was asked for. In a request both wait for its answer, so a
-    lookup that a later check refuses (a summary-only viewer asking for the notes) is recorded
-    as the refusal it became, not as a read.
+    Either way the trail records it (DESIGN §9): a read of the case's content, appended at once,
+    or a refused access filed under the id that was asked for, appended if the request's answer
+    is the refusal. A lookup that a later check refuses (a summary-only viewer asking for the
+    notes) is named by that refusal (`voids`), and "who has read this case" leaves it out.
     """
     try:
         case = case_list_for(user=user).get(public_id=public_id)
