@@ -9,10 +9,8 @@ from django.http import HttpRequest, HttpResponse
 
 from audit import context
 from audit.models import AuditEntry
-from audit.services import Event, audit_request_end
+from audit.services import REFUSED_STATUSES, Event, audit_request_end
 
-# 401 (no credentials on the API), 403 (not allowed) and 404 (not visible, DESIGN §4).
-REFUSED_STATUSES = frozenset({401, 403, 404})
 # The views whose address names a case (pages, API and prints): a refusal there is filed
 # under that case, so "who tried to reach this case" finds it.
 CASE_VIEW_PREFIXES = (

@@ -30,6 +30,9 @@ from audit.chain import GENESIS, content_of, content_prefix, entry_hash
 from audit.context import acting_for, current, normal_ip
 from audit.models import AuditEntry
 
+# 401 (no credentials on the API), 403 (not allowed) and 404 (not visible, DESIGN §4).
+REFUSED_STATUSES = frozenset({401, 403, 404})
+
 # Any constant: the advisory lock that makes the chain one chain on PostgreSQL.
 CHAIN_LOCK = 7_111_111
 
@@ -251,6 +254,20 @@ def audit_reads(events: Iterable[Event]) -> None:
         context.read_cases.extend(row["case_id"] for row in rows)
 
 
+def read_event(
+    user: Any, case: Any, object_type: str, object_id: Any, *, row: bool = False, **detail: Any
+) -> Event:
+    """A read of something filed under a case (`row`: shown as a row of a list)."""
+    return Event(
+        action=AuditEntry.Action.READ,
+        actor=user,
+        case=case,
+        object_type=object_type,
+        object_id=str(object_id),
+        detail={"row": True, **detail} if row else detail,
+    )
+
+
 def audit_refusal(event: Event) -> None:
     """Record a refused access: in a request, if its answer is the refusal (401/403/404)."""
     context = current()
@@ -267,7 +284,7 @@ def audit_request_end(context: Any, status: int) -> None:
     through and a later check refused; "who has read this case" leaves them out); otherwise
     the reads that waited.
     """
-    if status in (401, 403, 404):
+    if status in REFUSED_STATUSES:
         if context.read_seqs:
             voided_cases = {row["case_id"] for row in context.refusals} | set(context.read_cases)
             for row in context.refusals:

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.models import AdministrativeUnit, User
 from audit.models import AuditEntry
-from audit.services import Event, audit_reads, audit_refusal
+from audit.services import Event, audit_reads, audit_refusal, read_event
 from cases.access import VIEW_CASE, cases_visible_to, jurisdiction_of
 from cases.models import Case, CaseDeadline, Notification
 from cases.workflow import OPEN_STATES
@@ -39,19 +39,8 @@ def case_get_for(*, user: User, public_id: uuid.UUID | str) -> Case:
     except (Case.DoesNotExist, ValueError, TypeError, ValidationError):
         audit_case_refused(user=user, public_id=public_id)
         raise Http404 from None
-    audit_reads([_read(user, case, "case", case.public_id)])
+    audit_reads([read_event(user, case, "case", case.public_id)])
     return case
-
-
-def _read(user: User, case: Case, object_type: str, object_id: Any, **detail: Any) -> Event:
-    return Event(
-        action=AuditEntry.Action.READ,
-        actor=user,
-        case=case,
-        object_type=object_type,
-        object_id=str(object_id),
-        detail=detail,
-    )
 
 
 def audit_case_refused(*, user: User, public_id: uuid.UUID | str) -> None:
@@ -75,14 +64,14 @@ def audit_case_refused(*, user: User, public_id: uuid.UUID | str) -> None:
 
 def audit_document_download(*, user: User, case: Case, document: Any) -> None:
     """Record that a case document's file is being handed out."""
-    event = _read(user, case, "case_document", document.public_id, sha256=document.sha256)
+    event = read_event(user, case, "case_document", document.public_id, sha256=document.sha256)
     event.action = AuditEntry.Action.DOWNLOAD
     audit_reads([event])
 
 
 def audit_case_rows(*, user: User, cases: Iterable[Case]) -> None:
     """Record a read of each case whose row a list returned (its number, child and state)."""
-    audit_reads(_read(user, case, "case", case.public_id, row=True) for case in cases)
+    audit_reads(read_event(user, case, "case", case.public_id, row=True) for case in cases)
 
 
 def _cases_held_with(user: User, permission: str) -> QuerySet[Case]:

@@ -14,8 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEntry
-from audit.services import Event, audit_reads
+from audit.services import audit_reads, read_event
 from cases.access import cases_visible_to
 from cases.models import Case
 from cases.selectors import audit_case_rows
@@ -62,13 +61,12 @@ def audit_intake_rows(
     case), filed under its case once it has one.
     """
     audit_reads(
-        Event(
-            action=AuditEntry.Action.READ,
-            actor=user,
-            case=item.case if item.case_id else None,
-            object_type="call" if isinstance(item, Call) else "report",
-            object_id=str(item.public_id),
-            detail={"row": True} if row else {},
+        read_event(
+            user,
+            item.case if item.case_id else None,
+            "call" if isinstance(item, Call) else "report",
+            item.public_id,
+            row=row,
         )
         for item in items
     )

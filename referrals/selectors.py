@@ -11,8 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from audit.models import AuditEntry
-from audit.services import Event, audit_reads
+from audit.services import audit_reads, read_event
 from cases.access import VIEW_CASE, jurisdiction_of
 from cases.models import Case, CaseGroupObjectPermission, CaseUserObjectPermission
 from referrals.models import Referral, ReferralGroupObjectPermission
@@ -66,14 +65,7 @@ def referral_get_for(*, user: User, public_id: uuid.UUID | str) -> Referral:
 def audit_referral_rows(*, user: User, referrals: Iterable[Referral], row: bool = True) -> None:
     """Record a read of each referral shown (each shows its case's summary), under its case."""
     audit_reads(
-        Event(
-            action=AuditEntry.Action.READ,
-            actor=user,
-            case=referral.case,
-            object_type="referral",
-            object_id=str(referral.public_id),
-            detail={"row": True} if row else {},
-        )
+        read_event(user, referral.case, "referral", referral.public_id, row=row)
         for referral in referrals
     )
 
