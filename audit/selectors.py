@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -24,7 +26,23 @@ from audit.models import AuditEntry
 
 # The keys of an entry's `detail` an auditor is shown: how and where it happened. Any other
 # key (a hash, a decision number, the filters of a search...) stays in the trail, unshown.
-DETAIL_SHOWN = ("via", "view", "operation", "step", "status", "method", "voids")
+DETAIL_SHOWN = ("via", "view", "operation", "step", "status", "method", "voids", "rows")
+
+
+def entries_naming_case(case_id: str) -> Q:
+    """
+    The entries filed under the case, and the list reads that name it among their rows
+    (audit.services.rows_event): the (case_id, action, at) index and, on PostgreSQL, the GIN
+    index on detail->'rows' (migration 0005) serve the two halves.
+    """
+    if connection.vendor == "postgresql":
+        return Q(case_id=case_id) | Q(detail__rows__contains=[case_id])
+    table = connection.ops.quote_name(AuditEntry._meta.db_table)
+    listed = RawSQL(  # noqa: S611 (the table name is ours; the case id is a parameter)
+        f"SELECT e.id FROM {table} e, json_each(e.detail, '$.rows') r WHERE r.value = %s",  # noqa: S608
+        [case_id],
+    )
+    return Q(case_id=case_id) | Q(pk__in=listed)
 
 
 def is_auditor(*, user: User) -> bool:
@@ -120,7 +138,7 @@ def audit_entries_search(search: AuditSearch) -> QuerySet[AuditEntry]:
     if search.case is not None:
         if search.case.case_id is None:
             return AuditEntry.objects.none()  # a number no case has: nothing, not an error
-        entries = entries.filter(case_id=search.case.case_id)
+        entries = entries.filter(entries_naming_case(search.case.case_id))
     if search.user:
         entries = entries.filter(actor_username__iexact=search.user)
     if search.organisation_id:

@@ -268,6 +268,44 @@ def read_event(
     )
 
 
+def rows_event(user: Any, object_type: str, rows: Iterable[tuple[Any, Any]]) -> Event | None:
+    """
+    One read of the rows a list showed (issue #11: a list costs one append, not one per row):
+    each row is (the case it is filed under, or None; the object's id). The entry names every
+    case in `detail["rows"]` (and, for rows that are not cases, every object in
+    `detail["objects"]`); "who has read this case" and the auditor's search find it by either
+    (audit.selectors.entries_naming_case). A list of one row is an ordinary read of it.
+    """
+    rows = list(rows)
+    if not rows:
+        return None
+    if len(rows) == 1:
+        case, object_id = rows[0]
+        return read_event(user, case, object_type, object_id, row=True)
+    cases = [case for case, _object_id in rows if case is not None]
+    case_ids = list(dict.fromkeys(_object_ref(case) for case in cases))
+    detail: dict[str, Any] = {"row": True, "rows": case_ids}
+    if object_type != "case":
+        detail["objects"] = [str(object_id) for _case, object_id in rows]
+    organisation, organisation_id = acting_for(user, cases[0] if cases else None)
+    return Event(
+        action=AuditEntry.Action.READ,
+        actor=user,
+        organisation=organisation,
+        organisation_id=organisation_id,
+        object_type=f"{object_type}_list"[:40],
+        case_id=case_ids[0] if len(case_ids) == 1 else "",
+        detail=detail,
+    )
+
+
+def audit_rows_read(user: Any, object_type: str, rows: Iterable[tuple[Any, Any]]) -> None:
+    """Record the rows a list showed, in one entry (rows_event)."""
+    event = rows_event(user, object_type, rows)
+    if event is not None:
+        audit_reads([event])
+
+
 def audit_refusal(event: Event) -> None:
     """Record a refused access: in a request, if its answer is the refusal (401/403/404)."""
     context = current()

@@ -17,9 +17,12 @@ tables and agree by construction; tests/cases/test_access_property.py checks tha
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Value
 
 from accounts.models import AdministrativeUnit, Organisation, Role, User
 from accounts.selectors import memberships_of
@@ -125,6 +128,111 @@ def _group_shares(user: User) -> QuerySet[CaseGroupObjectPermission]:
     return CaseGroupObjectPermission.objects.filter(group__user=user)
 
 
+# A user's share grants are read first, by one index-only query from the grant tables, and the
+# door then names the cases: as a list of ids while they are few (a school, a police unit), as
+# a subquery on the grant tables driven by the user's own groups while they are many (the
+# hotline). Either way no share condition is asked of every case in the country (issue #11).
+SHARES_LISTED_UP_TO = 500
+
+
+@dataclass(frozen=True)
+class ShareGrants:
+    """What the user's shares give, with `permissions`: the case ids, or more than can be listed."""
+
+    case_ids: tuple[int, ...]
+    more: bool  # more than SHARES_LISTED_UP_TO: use the subquery
+    by_user: bool
+    by_group: bool
+
+
+_shares_per_request: ContextVar[dict[tuple[int, frozenset[str]], ShareGrants] | None] = ContextVar(
+    "shares_per_request", default=None
+)
+
+
+@contextmanager
+def shares_request_scope() -> Iterator[None]:
+    """Within one request the user's grants are read once per permission set."""
+    token = _shares_per_request.set({})
+    try:
+        yield
+    finally:
+        _shares_per_request.reset(token)
+
+
+def forget_shares() -> None:
+    """A share was granted or ended: the request's next question reads the grants again."""
+    cache = _shares_per_request.get()
+    if cache is not None:
+        cache.clear()
+
+
+def share_grants(user: User, permissions: frozenset[str]) -> ShareGrants:
+    """The cases on which shares give the user any of `permissions` (one query, bounded)."""
+    cache = _shares_per_request.get()
+    key = (user.pk, permissions)
+    if cache is not None and key in cache:
+        return cache[key]
+    by_user = (
+        CaseUserObjectPermission.objects.filter(
+            user_id=user.pk, permission__codename__in=permissions
+        )
+        .annotate(kind=Value(1))
+        .values_list("content_object_id", "kind")
+    )
+    by_group = (
+        CaseGroupObjectPermission.objects.filter(
+            group_id__in=User.groups.through.objects.filter(user_id=user.pk).values("group_id"),
+            permission__codename__in=permissions,
+        )
+        .annotate(kind=Value(2))
+        .values_list("content_object_id", "kind")
+    )
+    rows = list(by_user.union(by_group, all=True)[: SHARES_LISTED_UP_TO + 1])
+    ids = tuple(sorted({pk for pk, _kind in rows}))
+    grants = ShareGrants(
+        case_ids=ids if len(rows) <= SHARES_LISTED_UP_TO else (),
+        more=len(rows) > SHARES_LISTED_UP_TO,
+        by_user=any(kind == 1 for _pk, kind in rows),
+        by_group=any(kind == 2 for _pk, kind in rows),
+    )
+    if cache is not None:
+        cache[key] = grants
+    return grants
+
+
+def _share_arms(user: User, permissions: frozenset[str], prefix: str) -> list[Q]:
+    """The share arms of the door: none without grants, a list of ids, or the grant subqueries."""
+    grants = share_grants(user, permissions)
+    if not grants.more:
+        return [Q(**{f"{prefix}pk__in": grants.case_ids})] if grants.case_ids else []
+    arms = []
+    if grants.by_user:
+        arms.append(
+            Q(
+                **{
+                    f"{prefix}pk__in": CaseUserObjectPermission.objects.filter(
+                        user_id=user.pk, permission__codename__in=permissions
+                    ).values("content_object_id")
+                }
+            )
+        )
+    if grants.by_group:
+        groups = list(
+            User.groups.through.objects.filter(user_id=user.pk).values_list("group_id", flat=True)
+        )
+        arms.append(
+            Q(
+                **{
+                    f"{prefix}pk__in": CaseGroupObjectPermission.objects.filter(
+                        group_id__in=groups, permission__codename__in=permissions
+                    ).values("content_object_id")
+                }
+            )
+        )
+    return arms
+
+
 def shared_permissions(user: User, case: Case) -> set[str]:
     """Return the permissions on this case that shares give the user."""
     if not user.is_authenticated or not user.is_active:
@@ -160,26 +268,43 @@ def can_see(user: User, case: Case) -> bool:
     return bool(case_permissions(user, case) & VIEW_PERMISSIONS)
 
 
-def cases_visible_to(user: User) -> QuerySet[Case]:
-    """Return every case the user may see at all (the whole file or its summary)."""
+def visible_condition(user: User, *, permission: str | None = None, prefix: str = "") -> Q | None:
+    """
+    The door's condition on a case (under `prefix`, e.g. "case__" from a notification), or
+    None when the user may see no case. It is the union of cheap arms, each served by an index:
+    the communes and the provinces the user holds (the scope-and-order indexes), and the cases
+    the user's shares name (see share_grants). A user with one arm gets a plain indexed filter.
+    """
+    if permission is not None and permission not in ALL_CASE_PERMISSIONS:
+        raise ValueError(f"Unknown case action: {permission}")
     if not user.is_authenticated or not user.is_active:
-        return Case.objects.none()
+        return None
+    wanted = VIEW_PERMISSIONS if permission is None else frozenset({permission})
     jurisdiction = jurisdiction_of(user)
-    condition = Q(pk__in=[])
-    if jurisdiction.communes:
-        condition |= Q(commune_id__in=list(jurisdiction.communes))
-    if jurisdiction.provinces:
-        condition |= Q(province_id__in=list(jurisdiction.provinces))
-    condition |= Q(
-        pk__in=_user_shares(user)
-        .filter(permission__codename__in=VIEW_PERMISSIONS)
-        .values("content_object_id")
-    )
-    condition |= Q(
-        pk__in=_group_shares(user)
-        .filter(permission__codename__in=VIEW_PERMISSIONS)
-        .values("content_object_id")
-    )
+    communes = [pk for pk, perms in jurisdiction.communes.items() if perms & wanted]
+    provinces = [pk for pk, perms in jurisdiction.provinces.items() if perms & wanted]
+    arms = []
+    if communes:
+        arms.append(Q(**{f"{prefix}commune_id__in": sorted(communes)}))
+    if provinces:
+        arms.append(Q(**{f"{prefix}province_id__in": sorted(provinces)}))
+    arms.extend(_share_arms(user, wanted, prefix))
+    if not arms:
+        return None
+    condition = arms[0]
+    for arm in arms[1:]:
+        condition |= arm
+    return condition
+
+
+def cases_visible_to(user: User, *, permission: str | None = None) -> QuerySet[Case]:
+    """
+    Return every case the user may see at all (the whole file or its summary), or, with
+    `permission`, every case on which the user holds that permission (visible_condition).
+    """
+    condition = visible_condition(user, permission=permission)
+    if condition is None:
+        return Case.objects.none()
     return Case.objects.filter(condition)
 
 
@@ -192,16 +317,15 @@ def full_file_ids(user: User, cases: list[Case]) -> set[int]:
     full = {case.pk for case in cases if VIEW_CASE in jurisdiction.permissions_for(case)}
     rest = [case.pk for case in cases if case.pk not in full]
     if rest and user.is_authenticated and user.is_active:
-        by_user = _user_shares(user).filter(permission__codename=VIEW_CASE)
-        by_group = _group_shares(user).filter(permission__codename=VIEW_CASE)
-        full |= set(
-            Case.objects.filter(pk__in=rest)
-            .filter(
-                Q(pk__in=by_user.values("content_object_id"))
-                | Q(pk__in=by_group.values("content_object_id"))
-            )
-            .values_list("pk", flat=True)
-        )
+        by_user = CaseUserObjectPermission.objects.filter(
+            user_id=user.pk, permission__codename=VIEW_CASE, content_object_id__in=rest
+        ).values_list("content_object_id", flat=True)
+        by_group = CaseGroupObjectPermission.objects.filter(
+            group_id__in=User.groups.through.objects.filter(user_id=user.pk).values("group_id"),
+            permission__codename=VIEW_CASE,
+            content_object_id__in=rest,
+        ).values_list("content_object_id", flat=True)
+        full |= set(by_user.union(by_group))
     return full
 
 

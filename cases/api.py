@@ -85,6 +85,7 @@ from config.api import (
     SafeJSONRenderer,
     error_responses,
 )
+from config.pagination import KeysetPagination
 
 CASE_ID = OpenApiParameter(
     "id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The case's public id."
@@ -245,11 +246,16 @@ CASE_OR_SUMMARY = PolymorphicProxySerializer(
 class CaseListView(CaseAPIView):
     """The cases the signed-in user may see, and opening a new one."""
 
-    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
+    pagination_class = KeysetPagination
 
     @extend_schema(
         operation_id="cases_list",
-        responses={200: CaseSerializer(many=True), **error_responses(401, 403)},
+        responses={200: CaseSerializer(many=True), **error_responses(400, 401, 403)},
+        description=(
+            "Newest first. Follow `next` for older cases: each page starts after the last row "
+            "of the one before, so a deep page costs what the first does. `count` stops at "
+            "1,000 (`count_capped`: there are more)."
+        ),
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(case_list_for(user=request.user))

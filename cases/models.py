@@ -385,6 +385,11 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["commune", "status"], name="case_commune_status"),
             models.Index(fields=["province", "status"], name="case_province_status"),
+            # The lists' order within each arm of the door (cases.access): a page is the first
+            # rows of one index range, and the next page starts where the last row was.
+            models.Index(fields=["commune", "received_at", "id"], name="case_commune_order"),
+            models.Index(fields=["province", "received_at", "id"], name="case_province_order"),
+            models.Index(fields=["received_at", "id"], name="case_order"),
         ]
 
     def __str__(self) -> str:
@@ -980,6 +985,15 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The user's notices, newest first, and the unread badge on every page.
+            models.Index(fields=["recipient", "created_at", "id"], name="notification_inbox"),
+            models.Index(
+                fields=["recipient", "created_at"],
+                condition=models.Q(read_at__isnull=True),
+                name="notification_unread",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["recipient", "deadline"],

@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from accounts.models import AdministrativeUnit, User
 from audit.models import AuditEntry
-from audit.services import Event, audit_reads, audit_refusal, read_event
-from cases.access import VIEW_CASE, cases_visible_to, jurisdiction_of
+from audit.selectors import entries_naming_case
+from audit.services import Event, audit_reads, audit_refusal, audit_rows_read, read_event
+from cases.access import VIEW_CASE, cases_visible_to, jurisdiction_of, visible_condition
 from cases.models import Case, CaseDeadline, Notification
 from cases.workflow import OPEN_STATES
+from config.keyset import ListCount, capped_count
 
 
 def case_list_for(*, user: User) -> QuerySet[Case]:
@@ -70,8 +72,8 @@ def audit_document_download(*, user: User, case: Case, document: Any) -> None:
 
 
 def audit_case_rows(*, user: User, cases: Iterable[Case]) -> None:
-    """Record a read of each case whose row a list returned (its number, child and state)."""
-    audit_reads(read_event(user, case, "case", case.public_id, row=True) for case in cases)
+    """Record the read of the cases whose rows a list returned (number, child, state): one entry."""
+    audit_rows_read(user, "case", ((case, case.public_id) for case in cases))
 
 
 def _cases_held_with(user: User, permission: str) -> QuerySet[Case]:
@@ -142,13 +144,28 @@ def overdue_by_commune_for(*, user: User) -> list[CommuneOverdue]:
 
 
 def notifications_for(*, user: User) -> QuerySet[Notification]:
-    """Return the user's notifications about cases they can still see, newest first."""
-    visible = cases_visible_to(user).values("pk")
+    """
+    Return the user's notifications about cases they can still see, newest first. The door's
+    condition is asked of each notice's own case (joined), never of every case the user holds.
+    """
+    condition = visible_condition(user, prefix="case__")
+    about_a_visible_case = Q(case__isnull=True)
+    if condition is not None:
+        about_a_visible_case |= condition
     return (
         Notification.objects.filter(recipient=user)
-        .filter(Q(case__isnull=True) | Q(case__in=visible))
+        .filter(about_a_visible_case)
         .select_related("case", "deadline__rule")
     )
+
+
+UNREAD_SHOWN_UP_TO = 99
+
+
+def unread_count_for(*, user: User) -> ListCount:
+    """The header's badge: the user's unread notices, counted up to 99 ("99+")."""
+    unread = notifications_for(user=user).filter(read_at__isnull=True)
+    return capped_count(unread, cap=UNREAD_SHOWN_UP_TO)
 
 
 READ_ACTIONS = (AuditEntry.Action.READ, AuditEntry.Action.PRINT, AuditEntry.Action.DOWNLOAD)
@@ -179,9 +196,11 @@ def case_readers(*, case: Case) -> tuple[list[Reader], QuerySet[AuditEntry]]:
         ).values_list("detail", flat=True)
         for seq in detail["voids"]
     }
-    entries = AuditEntry.objects.filter(
-        case_id=case_id, action__in=READ_ACTIONS, outcome=AuditEntry.Outcome.OK
-    ).exclude(seq__in=voided)
+    entries = (
+        AuditEntry.objects.filter(entries_naming_case(case_id))
+        .filter(action__in=READ_ACTIONS, outcome=AuditEntry.Outcome.OK)
+        .exclude(seq__in=voided)
+    )
     readers = [
         Reader(r["actor_username"], r["organisation"], r["count"], r["first"], r["last"])
         for r in entries.values("actor_username", "organisation")

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import AdministrativeUnit, Organisation, User
 from audit.models import AuditEntry
 from audit.services import audit_batch, audit_record, audited
-from cases.access import ALL_CASE_PERMISSIONS, VIEW_CASE, case_permissions
+from cases.access import ALL_CASE_PERMISSIONS, VIEW_CASE, case_permissions, forget_shares
 from cases.calendar import add_calendar_days
 from cases.deadlines import Event, deadline_move, deadlines_on_event, recipients_for
 from cases.models import (
@@ -1202,6 +1202,7 @@ def case_share_grant(
     """Share one case with a group (an organisation's role) or a user, recording why."""
     if (group is None) == (user is None):
         raise ValueError("Share with exactly one of a group or a user.")
+    forget_shares()
     for permission in _permissions(permissions):
         if group is not None:
             CaseGroupObjectPermission.objects.update_or_create(
@@ -1230,6 +1231,7 @@ def case_share_revoke(
     """End a share; the next request is already denied. Return how many grants were removed."""
     if (group is None) == (user is None):
         raise ValueError("Revoke from exactly one of a group or a user.")
+    forget_shares()
     if group is not None:
         grants = CaseGroupObjectPermission.objects.filter(group=group, content_object=case)
     else:

@@ -56,8 +56,10 @@ from cases.selectors import (
     notifications_for,
     overdue_by_commune_for,
     plans_awaiting_approval_for,
+    unread_count_for,
 )
 from cases.workflow import OPEN_STATES, STEPS, Step, steps_available
+from config.keyset import InvalidCursor, capped_count, keyset_page
 
 CASES_PER_PAGE = 25
 HOME_CASES_SHOWN = 10
@@ -76,7 +78,7 @@ CONFLICT = 409  # the case's state does not allow the step, or someone else save
 
 
 def _unread_count(request: HttpRequest) -> int:
-    return notifications_for(user=request.user).filter(read_at__isnull=True).count()
+    return unread_count_for(user=request.user)
 
 
 def _page(
@@ -151,14 +153,14 @@ def home(request: HttpRequest) -> HttpResponse:
         "roles": roles,
         "Role": Role,
         "cases": list(cases[:HOME_CASES_SHOWN]),
-        "case_count": cases.count(),
+        "case_count": capped_count(cases),
         "works_cases": bool(roles & {Role.CP_OFFICER, Role.CHAIRMAN, Role.SUPERVISOR}),
     }
     if Role.CP_OFFICER in roles:
         now = timezone.now()
         due = deadlines_due_for(user=user)
         context["clocks"] = [_clock(d, now) for d in due[:HOME_DEADLINES_SHOWN]]
-        context["clock_count"] = due.count()
+        context["clock_count"] = capped_count(due)
         context["can_open"] = True
     if Role.CHAIRMAN in roles:
         context["awaiting"] = list(plans_awaiting_approval_for(user=user)[:HOME_ITEMS_SHOWN])
@@ -172,7 +174,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["by_commune"] = overdue_by_commune_for(user=user)
     unread = notifications_for(user=user).filter(read_at__isnull=True)
     context["notifications"] = list(unread[:HOME_ITEMS_SHOWN])
-    context["unread_count"] = unread.count()
+    context["unread_count"] = unread_count_for(user=user)
     context["extra_sections"] = home_sections(request, roles)
     shown = {
         case.pk: case
@@ -194,10 +196,14 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    paginator = Paginator(case_list_for(user=request.user), CASES_PER_PAGE)
-    page = paginator.get_page(request.GET.get("page"))
-    audit_case_rows(user=request.user, cases=page.object_list)
-    return _page(request, "cases/case_list.html", {"page": page})
+    cases = case_list_for(user=request.user)
+    try:
+        page = keyset_page(cases, cursor=request.GET.get("cursor"), size=CASES_PER_PAGE)
+    except InvalidCursor:
+        # A link mangled in transit: the newest cases, as any list starts.
+        page = keyset_page(cases, cursor=None, size=CASES_PER_PAGE)
+    audit_case_rows(user=request.user, cases=page.rows)
+    return _page(request, "cases/case_list.html", {"page": page, "count": capped_count(cases)})
 
 
 @never_cache

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import audit_reads, read_event
+from audit.services import audit_reads, audit_rows_read, read_event
 from cases.access import cases_visible_to
 from cases.models import Case
 from cases.selectors import audit_case_rows
@@ -57,19 +57,30 @@ def audit_intake_rows(
     *, user: User, items: Iterable[Call | CollaboratorReport], row: bool = True
 ) -> None:
     """
-    Record a read of each call or report shown (its child, place and story are the intake of a
-    case), filed under its case once it has one.
+    Record the read of the calls or reports shown (a child, a place and a story are the intake
+    of a case), filed under their cases once they have them: one entry per kind listed.
     """
-    audit_reads(
-        read_event(
-            user,
-            item.case if item.case_id else None,
-            "call" if isinstance(item, Call) else "report",
-            item.public_id,
-            row=row,
+    items = list(items)
+    if not row:
+        audit_reads(
+            read_event(user, item.case if item.case_id else None, _kind(item), item.public_id)
+            for item in items
         )
-        for item in items
-    )
+        return
+    for kind in ("call", "report"):
+        audit_rows_read(
+            user,
+            kind,
+            (
+                (item.case if item.case_id else None, item.public_id)
+                for item in items
+                if _kind(item) == kind
+            ),
+        )
+
+
+def _kind(item: Call | CollaboratorReport) -> str:
+    return "call" if isinstance(item, Call) else "report"
 
 
 def call_inbox_for(*, user: User) -> QuerySet[Call]:

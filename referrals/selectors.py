@@ -11,41 +11,48 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import audit_reads, read_event
-from cases.access import VIEW_CASE, jurisdiction_of
-from cases.models import Case, CaseGroupObjectPermission, CaseUserObjectPermission
+from audit.services import audit_reads, audit_rows_read, read_event
+from cases.access import SHARES_LISTED_UP_TO, VIEW_CASE, cases_visible_to
+from cases.models import Case
 from referrals.models import Referral, ReferralGroupObjectPermission
 
 
 def _held_cases(user: User) -> QuerySet[Case]:
     """Cases whose whole file the user reads: by jurisdiction, or by a view_case share."""
-    jurisdiction = jurisdiction_of(user)
-    communes = [pk for pk, perms in jurisdiction.communes.items() if VIEW_CASE in perms]
-    provinces = [pk for pk, perms in jurisdiction.provinces.items() if VIEW_CASE in perms]
-    by_user = CaseUserObjectPermission.objects.filter(
-        user=user, permission__codename=VIEW_CASE
-    ).values("content_object_id")
-    by_group = CaseGroupObjectPermission.objects.filter(
-        group__user=user, permission__codename=VIEW_CASE
-    ).values("content_object_id")
-    return Case.objects.filter(
-        Q(commune_id__in=communes)
-        | Q(province_id__in=provinces)
-        | Q(pk__in=by_user)
-        | Q(pk__in=by_group)
-    )
+    return cases_visible_to(user, permission=VIEW_CASE)
+
+
+def _received(user: User, codename: str) -> Q | None:
+    """
+    The referrals that the user's organisations' grants name (None: there are none), driven
+    from the user's own groups: a list of ids while they are few, else the grant subquery.
+    """
+    grants = ReferralGroupObjectPermission.objects.filter(
+        group_id__in=list(user.groups.values_list("id", flat=True)),
+        permission__codename=codename,
+    ).values_list("content_object_id", flat=True)
+    ids = list(grants[: SHARES_LISTED_UP_TO + 1])
+    if not ids:
+        return None
+    if len(ids) > SHARES_LISTED_UP_TO:
+        return Q(pk__in=grants)
+    return Q(pk__in=ids)
 
 
 def referrals_visible_to(*, user: User) -> QuerySet[Referral]:
     """The referrals of the cases the user holds, and those sent to the user's organisations."""
     if not user.is_authenticated or not user.is_active:
         return Referral.objects.none()
-    received = ReferralGroupObjectPermission.objects.filter(
-        group__user=user, permission__codename="view_referral"
-    ).values("content_object_id")
-    return Referral.objects.filter(
-        Q(case__in=_held_cases(user)) | Q(pk__in=received)
-    ).select_related("case", "case__child", "organisation", "sent_by")
+    held = _held_cases(user)
+    received = _received(user, "view_referral")
+    condition = None if held.query.is_empty() else Q(case__in=held.values("pk"))
+    if received is not None:
+        condition = received if condition is None else condition | received
+    if condition is None:
+        return Referral.objects.none()
+    return Referral.objects.filter(condition).select_related(
+        "case", "case__child", "organisation", "sent_by"
+    )
 
 
 def referral_get_for(*, user: User, public_id: uuid.UUID | str) -> Referral:
@@ -63,22 +70,25 @@ def referral_get_for(*, user: User, public_id: uuid.UUID | str) -> Referral:
 
 
 def audit_referral_rows(*, user: User, referrals: Iterable[Referral], row: bool = True) -> None:
-    """Record a read of each referral shown (each shows its case's summary), under its case."""
-    audit_reads(
-        read_event(user, referral.case, "referral", referral.public_id, row=row)
-        for referral in referrals
-    )
+    """Record the read of the referrals shown (each shows its case's summary), under their cases."""
+    if not row:
+        audit_reads(
+            read_event(user, referral.case, "referral", referral.public_id)
+            for referral in referrals
+        )
+        return
+    audit_rows_read(user, "referral", ((r.case, r.public_id) for r in referrals))
 
 
 def referral_inbox_for(*, user: User) -> QuerySet[Referral]:
     """Referrals to the user's organisations that can still be answered, oldest due first."""
     if not user.is_authenticated or not user.is_active:
         return Referral.objects.none()
-    answerable = ReferralGroupObjectPermission.objects.filter(
-        group__user=user, permission__codename="respond_referral"
-    ).values("content_object_id")
+    answerable = _received(user, "respond_referral")
+    if answerable is None:
+        return Referral.objects.none()
     return (
-        Referral.objects.filter(pk__in=answerable, status__in=Referral.OPEN)
+        Referral.objects.filter(answerable, status__in=Referral.OPEN)
         .select_related("case", "case__child", "organisation")
         .order_by("acknowledge_due_at", "id")
     )

@@ -31,7 +31,7 @@ from accounts.selectors import roles_of
 from cases import services as case_services
 from cases.access import VIEW_CASE, case_permissions
 from cases.models import Case, ConsentRecord
-from cases.selectors import case_get_for, notifications_for
+from cases.selectors import case_get_for, unread_count_for
 from cases.workflow import OPEN_STATES
 from referrals import services
 from referrals.allowlists import case_summary
@@ -64,7 +64,7 @@ def _page(
     """Render a page of the signed-in area, with the unread notifications count for the header."""
     context.setdefault(
         "unread_count",
-        notifications_for(user=request.user).filter(read_at__isnull=True).count(),
+        unread_count_for(user=request.user),
     )
     return render(request, template, context, status=status)
 

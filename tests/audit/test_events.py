@@ -18,9 +18,11 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
+from audit.selectors import AuditSearch, CaseFilter, audit_entries_search
 from audit.verify import audit_verify
 from cases import services
 from cases.models import Case, CaseNote
+from cases.selectors import case_readers
 from referrals import services as referral_services
 from tests.cases.test_workflow_pages import RATINGS
 from tests.printing.conftest import PURPOSE, print_url
@@ -83,19 +85,32 @@ def test_the_api_detail_is_a_read_through_the_api(world):
     assert entry.detail == {"via": "api", "view": "api-case-detail"}
 
 
-def test_each_row_a_list_returns_is_a_read_of_that_case(world, client_for):
+def test_a_list_is_one_read_naming_every_row_it_returned(world, client_for):
     response = client_for("supervisor").get(reverse("cases:list"))
     assert response.status_code == 200
     rows = entries(action="read", actor_id=world.supervisor.pk)
-    assert {e.case_id for e in rows} == {
-        str(world.case.public_id),
-        str(world.other_case.public_id),
-    }
-    assert all(e.detail["row"] is True and e.detail["view"] == "cases:list" for e in rows)
-    assert all(e.organisation == "Sở Y tế" for e in rows)
+    assert len(rows) == 1  # one append per list, whatever its length
+    (entry,) = rows
+    assert entry.object_type == "case_list"
+    assert set(entry.detail["rows"]) == {str(world.case.public_id), str(world.other_case.public_id)}
+    assert entry.detail["row"] is True
+    assert entry.detail["view"] == "cases:list"
+    assert entry.organisation == "Sở Y tế"
+    # "Who has read this case" and the auditor's search find the one entry under each case.
+    for case in (world.case, world.other_case):
+        readers, reads = case_readers(case=case)
+        assert [r.username for r in readers] == ["supervisor"]
+        assert list(reads) == [entry]
+        found = audit_entries_search(
+            AuditSearch(case=CaseFilter(asked="", case_id=str(case.public_id)))
+        )
+        assert entry in found
+    readers, _reads = case_readers(case=world.far_case)
+    assert readers == []
 
     api = api_for(world.officer2).get(reverse("api-case-list"))
     assert api.status_code == 200
+    # A list of one row is an ordinary read of that case.
     assert [e.case_id for e in entries(action="read", actor_id=world.officer2.pk)] == [
         str(world.other_case.public_id)
     ]

@@ -57,16 +57,36 @@ def test_the_case_list_has_an_empty_state(world, client_for):
     assert "Không có hồ sơ nào." in response.content.decode()
 
 
-def test_the_case_list_is_paginated(world, client_for):
+def test_the_case_list_is_paginated_newest_first_by_keyset(world, client_for):
+    import re
+
     from tests.factories import make_case
 
     for index in range(30):
         make_case(world.commune, f"Trẻ {index}")
     client = client_for("officer")
     first = client.get(reverse("cases:list")).content.decode()
-    second = client.get(reverse("cases:list") + "?page=2").content.decode()
-    assert "Trang 1 / 2" in first
-    assert "Trang 2 / 2" in second
+    older = re.search(r'href="\?cursor=([^"]+)" rel="next"', first)
+    assert older, "the first page links to older cases"
+    assert 'rel="prev"' not in first
+    second = client.get(reverse("cases:list") + f"?cursor={older.group(1)}").content.decode()
+    numbers = lambda html: re.findall(r'href="/cases/([0-9a-f-]{36})/"', html)  # noqa: E731
+    assert len(numbers(first)) == 25
+    assert len(numbers(second)) == 6
+    assert not set(numbers(first)) & set(numbers(second))
+    assert 'rel="prev"' in second
+    assert 'rel="next"' not in second
+    newer = re.search(r'href="\?cursor=([^"]+)" rel="prev"', second).group(1)
+    back = client.get(reverse("cases:list") + f"?cursor={newer}").content.decode()
+    assert numbers(back) == numbers(first)
+    # The count in the heading is exact up to 1,000.
+    assert '<span class="count">31</span>' in first
+
+
+def test_a_mangled_page_link_shows_the_newest_cases(world, client_for):
+    response = client_for("officer").get(reverse("cases:list") + "?cursor=not-a-cursor")
+    assert response.status_code == 200
+    assert world.case.number in response.content.decode()
 
 
 def test_anonymous_visitors_are_sent_to_log_in(world, client):

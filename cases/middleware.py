@@ -1,0 +1,20 @@
+"""Per-request cache of the user's share grants (cases.access.share_grants)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from cases.access import shares_request_scope
+
+
+class SharesPerRequestMiddleware:
+    """Read the user's grants at most once per request and permission set; a grant resets it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        with shares_request_scope():
+            return self.get_response(request)

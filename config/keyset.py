@@ -1,0 +1,130 @@
+"""
+Keyset pagination and capped counts: lists whose every page costs what the first does.
+
+A page is the first rows of one index range in the list's order; the next page starts after
+its last row (`(received_at, id) < (last row's)`, one index condition on PostgreSQL), so a deep
+page walks no OFFSET. Counting a list exactly would read every row it holds (a province holds
+250,000 cases): counts stop at COUNT_CAP and say "more than" past it (issue #11).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import F, QuerySet
+from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLessThan
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+COUNT_CAP = 1000
+
+OLDER = "n"  # the next page: the rows after the cursor in the list's (newest first) order
+NEWER = "p"  # the previous page
+
+
+class InvalidCursor(ValueError):
+    """The cursor is not one a page of this list gave out."""
+
+
+@dataclass(frozen=True)
+class ListCount:
+    """A list's size: exact up to `COUNT_CAP`, else `capped` (there are more than `value`)."""
+
+    value: int
+    capped: bool
+
+    def __bool__(self) -> bool:
+        return self.value > 0
+
+    def __str__(self) -> str:  # a badge: "99+"
+        return f"{self.value}+" if self.capped else str(self.value)
+
+
+def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> ListCount:
+    """Count at most `cap` + 1 rows (an index range's first entries), and say if there are more."""
+    found = queryset.order_by()[: cap + 1].count()
+    return ListCount(value=min(found, cap), capped=found > cap)
+
+
+@dataclass(frozen=True)
+class KeysetPage:
+    rows: list[Any]
+    next_cursor: str | None  # older rows follow
+    previous_cursor: str | None  # newer rows precede
+
+
+def _encode(direction: str, values: tuple[Any, ...]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime.datetime) else v for v in values]
+    text = json.dumps([direction, *plain], separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str, kinds: tuple[type, ...]) -> tuple[str, tuple[Any, ...]]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        direction, *plain = json.loads(raw.decode())
+    except (binascii.Error, UnicodeDecodeError, ValueError, TypeError):
+        raise InvalidCursor(cursor) from None
+    if direction not in (OLDER, NEWER) or len(plain) != len(kinds):
+        raise InvalidCursor(cursor)
+    values: list[Any] = []
+    for kind, value in zip(kinds, plain, strict=True):
+        if kind is datetime.datetime:
+            moment = parse_datetime(value) if isinstance(value, str) else None
+            if moment is None or timezone.is_naive(moment):
+                raise InvalidCursor(cursor)
+            values.append(moment)
+        elif kind is int and type(value) is int:
+            values.append(value)
+        else:
+            raise InvalidCursor(cursor)
+    return direction, tuple(values)
+
+
+def keyset_page(
+    queryset: QuerySet,
+    *,
+    cursor: str | None,
+    size: int,
+    fields: tuple[str, ...] = ("received_at", "id"),
+    kinds: tuple[type, ...] = (datetime.datetime, int),
+) -> KeysetPage:
+    """
+    One page of `queryset` in descending `fields` order (newest first), from `cursor` (None: the
+    first page). Raises InvalidCursor for a cursor this function did not make.
+    """
+    key = Tuple(*(F(name) for name in fields))
+    newest_first = [f"-{name}" for name in fields]
+    if not cursor:
+        rows = list(queryset.order_by(*newest_first)[: size + 1])
+        return KeysetPage(rows[:size], _after(rows, size, fields), None)
+    direction, values = _decode(cursor, kinds)
+    if direction == OLDER:
+        rows = list(queryset.filter(TupleLessThan(key, values)).order_by(*newest_first)[: size + 1])
+        # The cursor's own row is newer than this page: there is a page before it.
+        return KeysetPage(rows[:size], _after(rows, size, fields), _before(rows, fields))
+    rows = list(queryset.filter(TupleGreaterThan(key, values)).order_by(*fields)[: size + 1])
+    more_newer = len(rows) > size
+    rows = rows[:size][::-1]
+    return KeysetPage(
+        rows,
+        _encode(OLDER, _values(rows[-1], fields)) if rows else None,
+        _before(rows, fields) if more_newer else None,
+    )
+
+
+def _values(row: Any, fields: tuple[str, ...]) -> tuple[Any, ...]:
+    return tuple(getattr(row, name) for name in fields)
+
+
+def _after(rows: list[Any], size: int, fields: tuple[str, ...]) -> str | None:
+    return _encode(OLDER, _values(rows[size - 1], fields)) if len(rows) > size else None
+
+
+def _before(rows: list[Any], fields: tuple[str, ...]) -> str | None:
+    return _encode(NEWER, _values(rows[0], fields)) if rows else None
