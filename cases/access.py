@@ -234,20 +234,17 @@ def _share_arms(user: User, permissions: frozenset[str], prefix: str) -> list[Q]
 
 
 def shared_permissions(user: User, case: Case) -> set[str]:
-    """Return the permissions on this case that shares give the user."""
+    """Return the permissions on this case that shares give the user (one query)."""
     if not user.is_authenticated or not user.is_active:
         return set()
-    perms = set(
-        _user_shares(user)
-        .filter(content_object=case)
-        .values_list("permission__codename", flat=True)
-    )
-    perms |= set(
-        _group_shares(user)
-        .filter(content_object=case)
-        .values_list("permission__codename", flat=True)
-    )
-    return perms & ALL_CASE_PERMISSIONS
+    by_user = CaseUserObjectPermission.objects.filter(
+        user_id=user.pk, content_object=case
+    ).values_list("permission__codename", flat=True)
+    by_group = CaseGroupObjectPermission.objects.filter(
+        group_id__in=User.groups.through.objects.filter(user_id=user.pk).values("group_id"),
+        content_object=case,
+    ).values_list("permission__codename", flat=True)
+    return set(by_user.union(by_group)) & ALL_CASE_PERMISSIONS
 
 
 def case_permissions(user: User, case: Case) -> set[str]:
@@ -350,26 +347,26 @@ def case_access_explained(case: Case) -> list[AccessEntry]:
         (Organisation.Kind.COMMUNE_COMMITTEE, case.commune_id, (Role.CP_OFFICER, Role.CHAIRMAN)),
         (Organisation.Kind.PROVINCIAL_HEALTH, case.province_id, (Role.SUPERVISOR,)),
     ]
+    holders = Q(pk__in=[])
     for kind, area_id, roles in scopes:
-        memberships = Membership.objects.filter(
-            organisation__kind=kind,
-            organisation__area_id=area_id,
-            organisation__is_active=True,
-            role__in=roles,
-            is_active=True,
-            user__is_active=True,
-        ).select_related("user", "organisation")
-        grouped: dict[tuple[int, str], list[User]] = {}
-        orgs: dict[int, Organisation] = {}
-        for m in memberships:
-            grouped.setdefault((m.organisation_id, m.role), []).append(m.user)
-            orgs[m.organisation_id] = m.organisation
-        for (org_id, role), users in grouped.items():
-            entries.append(
-                AccessEntry(
-                    "jurisdiction", users, orgs[org_id], role, JURISDICTION_PERMISSIONS[role], ""
-                )
+        holders |= Q(organisation__kind=kind, organisation__area_id=area_id, role__in=roles)
+    memberships = (
+        Membership.objects.filter(holders)
+        .filter(organisation__is_active=True, is_active=True, user__is_active=True)
+        .select_related("user", "organisation")
+        .order_by("organisation__kind", "organisation_id", "role", "user_id")
+    )
+    grouped: dict[tuple[int, str], list[User]] = {}
+    orgs: dict[int, Organisation] = {}
+    for m in memberships:
+        grouped.setdefault((m.organisation_id, m.role), []).append(m.user)
+        orgs[m.organisation_id] = m.organisation
+    for (org_id, role), users in grouped.items():
+        entries.append(
+            AccessEntry(
+                "jurisdiction", users, orgs[org_id], role, JURISDICTION_PERMISSIONS[role], ""
             )
+        )
     group_rows = list(
         CaseGroupObjectPermission.objects.filter(content_object=case).select_related(
             "group", "permission"

@@ -56,7 +56,6 @@ from cases.selectors import (
     notifications_for,
     overdue_by_commune_for,
     plans_awaiting_approval_for,
-    unread_count_for,
 )
 from cases.workflow import OPEN_STATES, STEPS, Step, steps_available
 from config.keyset import InvalidCursor, capped_count, keyset_page
@@ -77,15 +76,10 @@ CONFLICT = 409  # the case's state does not allow the step, or someone else save
 # Shared helpers
 
 
-def _unread_count(request: HttpRequest) -> int:
-    return unread_count_for(user=request.user)
-
-
 def _page(
     request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    """Render a page of the signed-in area, with the unread notifications count for the header."""
-    context.setdefault("unread_count", _unread_count(request))
+    """Render a page of the signed-in area (the header's badge: cases.context_processors)."""
     return render(request, template, context, status=status)
 
 
@@ -174,7 +168,6 @@ def home(request: HttpRequest) -> HttpResponse:
         context["by_commune"] = overdue_by_commune_for(user=user)
     unread = notifications_for(user=user).filter(read_at__isnull=True)
     context["notifications"] = list(unread[:HOME_ITEMS_SHOWN])
-    context["unread_count"] = unread_count_for(user=user)
     context["extra_sections"] = home_sections(request, roles)
     shown = {
         case.pk: case

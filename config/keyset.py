@@ -45,9 +45,14 @@ class ListCount:
         return f"{self.value}+" if self.capped else str(self.value)
 
 
+def counted_rows(queryset: QuerySet, cap: int = COUNT_CAP) -> QuerySet:
+    """What a capped count reads: the first `cap` + 1 ids, without the joins a page selects."""
+    return queryset.select_related(None).order_by().values("pk")[: cap + 1]
+
+
 def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> ListCount:
     """Count at most `cap` + 1 rows (an index range's first entries), and say if there are more."""
-    found = queryset.order_by()[: cap + 1].count()
+    found = counted_rows(queryset, cap).count()
     return ListCount(value=min(found, cap), capped=found > cap)
 
 

@@ -33,7 +33,6 @@ from django.views.decorators.cache import never_cache
 from cases.access import cases_visible_to
 from cases.forms import current_communes_of, current_provinces, parse_id
 from cases.models import Case
-from cases.selectors import unread_count_for
 from cases.workflow import OPEN_STATES
 from hotline import services
 from hotline.forms import (
@@ -88,8 +87,7 @@ TRIAGE_ACTIONS = ("open", "link", "close")
 def _page(
     request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    """Render a page with the unread notifications count for the header (as the case pages)."""
-    context.setdefault("unread_count", unread_count_for(user=request.user))
+    """Render a page of the signed-in area (the header's badge: cases.context_processors)."""
     return render(request, template, context, status=status)
 
 

@@ -22,7 +22,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from cases.models import Case
-from cases.selectors import unread_count_for
 from printing import documents, services
 from printing.documents import Document, SourceMissing
 from printing.forms import PurposeForm, VerifyForm
@@ -44,7 +43,6 @@ REGISTER_SHOWN = 500
 def _page(
     request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    context.setdefault("unread_count", unread_count_for(user=request.user))
     return render(request, template, context, status=status)
 
 

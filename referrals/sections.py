@@ -30,7 +30,7 @@ from cases.hooks import CaseSection, HomeSection
 from cases.models import Case
 from cases.workflow import OPEN_STATES
 from referrals.models import Referral, ReferralUpdate
-from referrals.selectors import referral_inbox_for, referrals_visible_to
+from referrals.selectors import referral_inbox_for
 
 REFERRAL_PREFIX = "referral:"
 
@@ -153,22 +153,17 @@ def case_referrals(case: Case) -> list[Referral]:
     )
 
 
-def _linkable(user: User, referrals: Iterable[Referral]) -> set[int]:
-    """The referrals whose own page this user may open (the referral selector decides)."""
-    ids = [r.pk for r in referrals]
-    if not ids:
-        return set()
-    return set(referrals_visible_to(user=user).filter(pk__in=ids).values_list("pk", flat=True))
-
-
 def _referrals_for_page(request: HttpRequest, case: Case) -> list[Referral]:
-    """The case's referrals, each marked `linkable`; read once per request for both sections."""
+    """
+    The case's referrals, each marked `linkable`; read once per request for both sections.
+    Both sections show only to those who read the whole file, and the referral selector lets
+    them open every referral of a case whose whole file they read (its first arm): no query.
+    """
     cache = request.__dict__.setdefault("_case_referrals", {})
     if case.pk not in cache:
         referrals = case_referrals(case)
-        linkable = _linkable(request.user, referrals)
         for referral in referrals:
-            referral.linkable = referral.pk in linkable
+            referral.linkable = True
         cache[case.pk] = referrals
     return cache[case.pk]
 

@@ -31,7 +31,7 @@ from accounts.selectors import roles_of
 from cases import services as case_services
 from cases.access import VIEW_CASE, case_permissions
 from cases.models import Case, ConsentRecord
-from cases.selectors import case_get_for, unread_count_for
+from cases.selectors import case_get_for
 from cases.workflow import OPEN_STATES
 from referrals import services
 from referrals.allowlists import case_summary
@@ -61,11 +61,7 @@ REVOKE_LABEL = gettext_lazy("Why is the referral revoked? (the organisation sees
 def _page(
     request: HttpRequest, template: str, context: dict[str, Any], status: int = 200
 ) -> HttpResponse:
-    """Render a page of the signed-in area, with the unread notifications count for the header."""
-    context.setdefault(
-        "unread_count",
-        unread_count_for(user=request.user),
-    )
+    """Render a page of the signed-in area (the header's badge: cases.context_processors)."""
     return render(request, template, context, status=status)
 
 
