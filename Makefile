@@ -46,6 +46,27 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	DEBUG=true $(BIN)/pytest tests/perf -m bench -s
 
+# The national-scale benchmark (README): gunicorn against a large PostgreSQL database. The
+# data is generated first only when the database holds no cases (generate_scale migrates and
+# loads the areas itself; 5M cases take long).
+SCALE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/childprotection_scale
+SCALE_CASES ?= 5000000
+SCALE_REQUESTS ?= 100
+SCALE_OUTPUT ?= bench-scale.json
+.PHONY: bench-scale
+bench-scale: $(VENV)/.installed-dev
+	@cases=$$(DJANGO_SETTINGS_MODULE=config.settings $(BIN)/python -m tests.perf.bench_scale \
+		--database-url '$(SCALE_DATABASE_URL)' --print-case-count) || exit 1; \
+	if [ "$$cases" = "0" ]; then \
+		echo "No cases in $(SCALE_DATABASE_URL): generating $(SCALE_CASES)"; \
+		DJANGO_SETTINGS_MODULE=config.settings $(BIN)/python -m tests.perf.bench_scale \
+			--database-url '$(SCALE_DATABASE_URL)' --create-database || exit 1; \
+		DEBUG=true DATABASE_URL='$(SCALE_DATABASE_URL)' \
+			$(BIN)/python manage.py generate_scale --cases $(SCALE_CASES) || exit 1; \
+	fi
+	DJANGO_SETTINGS_MODULE=config.settings $(BIN)/python -m tests.perf.bench_scale \
+		--database-url '$(SCALE_DATABASE_URL)' --requests $(SCALE_REQUESTS) --output '$(SCALE_OUTPUT)'
+
 # Needs GNU gettext (msgfmt); the compiled .mo files are committed so running does not.
 messages: $(VENV)/.installed-dev
 	DEBUG=true $(BIN)/python manage.py makemessages -l vi --no-obsolete --ignore=.venv
