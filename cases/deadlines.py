@@ -99,7 +99,11 @@ def deadlines_on_event(
             case=case,
             rule=rule,
             key=start_key if start_key is not None else key,
-            defaults={"starts_at": at, "due_at": due_at(rule, at, due_on)},
+            defaults={
+                "starts_at": at,
+                "due_at": due_at(rule, at, due_on),
+                "commune_id": case.commune_id,
+            },
         )
 
 

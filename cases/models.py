@@ -384,7 +384,8 @@ class Case(models.Model):
         ]
         indexes = [
             models.Index(fields=["commune", "status"], name="case_commune_status"),
-            models.Index(fields=["province", "status"], name="case_province_status"),
+            # The supervisor's overview counts a province's open cases by commune from it alone.
+            models.Index(fields=["province", "status", "commune"], name="case_province_open"),
             # The lists' order within each arm of the door (cases.access): a page is the first
             # rows of one index range, and the next page starts where the last row was.
             models.Index(fields=["commune", "received_at", "id"], name="case_commune_order"),
@@ -926,6 +927,10 @@ class CaseDeadline(models.Model):
     """One clock running on one case, from a rule. `key` tells apart repeats (plan versions)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
+    # The case's responsible commune, kept beside each clock (set when the clock starts, moved
+    # with the case by a transfer): the officer's due list and the supervisor's overdue counts
+    # are then one index range each, not a probe per open case of the area (issue #11).
+    commune = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
     rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="+")
     key = models.CharField(max_length=40, blank=True, default="")
     starts_at = models.DateTimeField(_("clock started"))
@@ -942,7 +947,14 @@ class CaseDeadline(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["case", "rule", "key"], name="deadline_unique_clock"),
         ]
-        indexes = [models.Index(fields=["met_at", "waived_at", "due_at"], name="deadline_open_due")]
+        indexes = [
+            models.Index(fields=["met_at", "waived_at", "due_at"], name="deadline_open_due"),
+            models.Index(
+                fields=["commune", "due_at", "id"],
+                condition=models.Q(met_at__isnull=True, waived_at__isnull=True),
+                name="deadline_open_by_commune",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.case} {self.rule.code}"
@@ -989,9 +1001,9 @@ class Notification(models.Model):
             # The user's notices, newest first, and the unread badge on every page.
             models.Index(fields=["recipient", "created_at", "id"], name="notification_inbox"),
             models.Index(
-                fields=["recipient", "created_at"],
+                fields=["recipient", "created_at", "id"],
                 condition=models.Q(read_at__isnull=True),
-                name="notification_unread",
+                name="notification_unread_order",
             ),
         ]
         constraints = [

@@ -29,6 +29,7 @@ from cases.deadlines import Event, deadline_move, deadlines_on_event, recipients
 from cases.models import (
     Assessment,
     Case,
+    CaseDeadline,
     CaseDocument,
     CaseGroupObjectPermission,
     CaseNote,
@@ -1052,6 +1053,8 @@ def case_transfer(*, actor: User, case: Case, commune: AdministrativeUnit, reaso
         details=details,
         extra_fields=["commune", "province"],
     )
+    # The clocks are the new commune's work now (their scope column, cases.models.CaseDeadline).
+    CaseDeadline.objects.filter(case=case).update(commune=commune)
     for user in recipients_for(case, ["cp_officer"]):
         Notification.objects.create(recipient=user, kind=Notification.Kind.CASE_ASSIGNED, case=case)
     return case

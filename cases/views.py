@@ -53,7 +53,7 @@ from cases.selectors import (
     case_readers,
     deadlines_due_for,
     may_see_readers,
-    notifications_for,
+    notifications_shown_for,
     overdue_by_commune_for,
     plans_awaiting_approval_for,
 )
@@ -166,8 +166,9 @@ def home(request: HttpRequest) -> HttpResponse:
         )
     if Role.SUPERVISOR in roles:
         context["by_commune"] = overdue_by_commune_for(user=user)
-    unread = notifications_for(user=user).filter(read_at__isnull=True)
-    context["notifications"] = list(unread[:HOME_ITEMS_SHOWN])
+    context["notifications"] = notifications_shown_for(
+        user=user, limit=HOME_ITEMS_SHOWN, unread=True
+    )
     context["extra_sections"] = home_sections(request, roles)
     shown = {
         case.pk: case
@@ -729,7 +730,7 @@ def document_download(
 @never_cache
 @login_required
 def notifications(request: HttpRequest) -> HttpResponse:
-    items = list(notifications_for(user=request.user)[:NOTIFICATIONS_SHOWN])
+    items = notifications_shown_for(user=request.user, limit=NOTIFICATIONS_SHOWN)
     return _page(request, "cases/notifications.html", {"items": items})
 
 
