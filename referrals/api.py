@@ -129,12 +129,25 @@ def referral_data(user: User, referrals: list[Referral]) -> list[dict[str, Any]]
     """
     full = full_file_ids(user, [referral.case for referral in referrals])
     context = {"now": timezone.now()}
-    return [
-        SentReferralSerializer(referral, context=context).data
-        if referral.case_id in full
-        else ReceivedReferralSerializer(referral, context=context).data
-        for referral in referrals
-    ]
+    # One serializer per side for the whole page (binding a serializer's fields costs far
+    # more than a row's values: at 50 rows a serializer per row cost ~100 ms).
+    sent = [r for r in referrals if r.case_id in full]
+    received = [r for r in referrals if r.case_id not in full]
+    rows = dict(
+        zip(
+            [r.pk for r in sent] + [r.pk for r in received],
+            [
+                *(SentReferralSerializer(sent, many=True, context=context).data if sent else []),
+                *(
+                    ReceivedReferralSerializer(received, many=True, context=context).data
+                    if received
+                    else []
+                ),
+            ],
+            strict=True,
+        )
+    )
+    return [rows[referral.pk] for referral in referrals]
 
 
 def _referral_for(user: User, public_id: Any) -> Referral:

@@ -96,11 +96,10 @@ def test_the_list_costs_a_fixed_number_of_queries(world, django_assert_max_num_q
     for index in range(30):
         make_case(world.commune, f"Trẻ {index}")
     client = api_for(world.supervisor)
-    # memberships (for the door, then for which rows show the whole file), count, one page of
-    # cases joined to communes and provinces; shares are asked only for rows jurisdiction
-    # does not cover
-    # +4: the trail's append of the rows shown (one insert for any number).
-    with django_assert_max_num_queries(8):
+    # 6 (issue #11 guard): memberships, the user's grants, one page of cases joined to communes
+    # and provinces, the trail's append, the capped count; shares are asked only for rows
+    # jurisdiction does not cover (none here).
+    with django_assert_max_num_queries(6):
         response = client.get("/api/v1/cases/")
     assert response.status_code == 200
 

@@ -1038,10 +1038,11 @@ def test_the_home_page_costs_a_bounded_number_of_queries(
     for index in range(15):
         overdue_case(world, hours_ago=20 + index)
     client = client_for(persona)
-    # 17 at most today (session, user, memberships, cases and count, each role's own list,
-    # unread notifications and count, each selector's jurisdiction read, the intake and
-    # referral sections other apps add); none grows with data.
-    with django_assert_max_num_queries(18):
+    # 14 at most (issue #11 guard): session, user, memberships, the user's grants, cases and
+    # their capped count, each role's own list (the due clocks and their capped count, the
+    # chairman's two lists, the supervisor's two grouped counts and their communes), the unread
+    # notices and their cases, the trail's append, the intake and referral sections.
+    with django_assert_max_num_queries(14):
         response = client.get(reverse("home"))
     assert response.status_code == 200
 
@@ -1051,10 +1052,10 @@ def test_the_case_page_costs_a_bounded_number_of_queries(
 ):
     to_submitted_plan(world, world.case)
     client = client_for("officer")
-    # About 30 today: one query per part of the file (deadlines, assessments, plans and
+    # 28 (issue #11 guard): one query per part of the file (deadlines, assessments, plans and
     # activities…), plus the sections other apps add (referrals, who can see it and why,
     # printing); none grows with the number of rows shown.
-    with django_assert_max_num_queries(34):
+    with django_assert_max_num_queries(28):
         assert client.get(detail_url(world.case)).status_code == 200
 
 
@@ -1064,9 +1065,9 @@ def test_the_case_list_stays_within_its_query_budget_with_the_header_count(
     for index in range(20):
         make_case(world.commune, f"Trẻ {index}")
     client = client_for("officer")
-    # session, user, memberships, count, page; the header's unread count: memberships, count
-    # +3: the trail's append of the rows shown (one insert for any number).
-    with django_assert_max_num_queries(11):
+    # 9 (issue #11 guard): session, user, memberships, the user's grants, the page, the trail's
+    # append, the capped count, the header's unread notices and the door's answer about them.
+    with django_assert_max_num_queries(9):
         assert client.get(reverse("cases:list")).status_code == 200
 
 
