@@ -64,6 +64,7 @@ from cases.models import (
     PlanActivity,
 )
 from cases.names import name_key
+from cases.workflow import OPEN_STATES
 from referrals.models import Referral, ReferralGroupObjectPermission, ReferralUpdate
 
 DAY = 86400
@@ -655,15 +656,7 @@ class Options:
 
 
 S = Case.Status
-OPEN = {s.value for s in (S.RECEIVED, S.INITIAL_ASSESSED, S.EMERGENCY_PROTECTION)} | {
-    S.SPECIFIC_ASSESSED,
-    S.NEEDS_MEETING_HELD,
-    S.PLAN_DRAFTED,
-    S.PLAN_SUBMITTED,
-    S.PLAN_APPROVED,
-    S.IN_IMPLEMENTATION,
-    S.UNDER_REVIEW,
-}
+OPEN = {s.value for s in OPEN_STATES}  # the workflow's own list, as plain strings
 
 
 def province_shares(rng: random.Random, world: World) -> dict[int, float]:
