@@ -51,7 +51,12 @@ from cases.models import (
     PlanActivity,
     SeparationExtension,
 )
-from cases.selectors import audit_case_rows, audit_document_download, case_get_for, case_list_for
+from cases.selectors import (
+    audit_case_rows,
+    audit_document_download,
+    case_get_for,
+    case_rows_for,
+)
 from cases.serializers import (
     STEP_INPUTS,
     AssessmentSerializer,
@@ -258,7 +263,7 @@ class CaseListView(CaseAPIView):
         ),
     )
     def get(self, request: Request) -> Response:
-        page = self.paginate_queryset(case_list_for(user=request.user))
+        page = self.paginate_queryset(case_rows_for(user=request.user))
         audit_case_rows(user=request.user, cases=page)
         serializer = CaseSerializer(
             page, many=True, context={"full_ids": full_file_ids(request.user, page)}

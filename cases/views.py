@@ -51,6 +51,7 @@ from cases.selectors import (
     case_get_for,
     case_list_for,
     case_readers,
+    case_rows_for,
     deadlines_due_for,
     may_see_readers,
     notifications_shown_for,
@@ -141,7 +142,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     memberships = memberships_of(user=user)
     roles = {m.role for m in memberships}
-    cases = case_list_for(user=user)
+    cases = case_rows_for(user=user)
     context: dict[str, Any] = {
         "memberships": memberships,
         "roles": roles,
@@ -190,7 +191,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    cases = case_list_for(user=request.user)
+    cases = case_rows_for(user=request.user)
     try:
         page = keyset_page(cases, cursor=request.GET.get("cursor"), size=CASES_PER_PAGE)
     except InvalidCursor:
