@@ -189,12 +189,19 @@ def share_grants(user: User, permissions: frozenset[str]) -> ShareGrants:
         .values_list("content_object_id", "kind")
     )
     rows = list(by_user.union(by_group, all=True)[: SHARES_LISTED_UP_TO + 1])
-    ids = tuple(sorted({pk for pk, _kind in rows}))
+    more = len(rows) > SHARES_LISTED_UP_TO
+    if more:
+        # The first rows need not hold both kinds: ask each table (the subquery arms exist
+        # only for the kinds the user holds, so the door never ORs an empty subquery in).
+        has_user, has_group = by_user.exists(), by_group.exists()
+    else:
+        has_user = any(kind == 1 for _pk, kind in rows)
+        has_group = any(kind == 2 for _pk, kind in rows)
     grants = ShareGrants(
-        case_ids=ids if len(rows) <= SHARES_LISTED_UP_TO else (),
-        more=len(rows) > SHARES_LISTED_UP_TO,
-        by_user=any(kind == 1 for _pk, kind in rows),
-        by_group=any(kind == 2 for _pk, kind in rows),
+        case_ids=() if more else tuple(sorted({pk for pk, _kind in rows})),
+        more=more,
+        by_user=has_user,
+        by_group=has_group,
     )
     if cache is not None:
         cache[key] = grants

@@ -108,3 +108,36 @@ def test_the_badge_stops_at_99(world):
     assert (count.value, count.capped, str(count)) == (99, True, "99+")
     Notification.objects.filter(recipient=world.officer).update(read_at=timezone.now())
     assert not unread_count_for(user=world.officer)
+
+
+def test_a_user_with_more_shares_than_can_be_listed_sees_every_kind_of_share(world):
+    """Past 500 grants the door asks the grant tables; a user share beside them still counts."""
+    from cases.access import SHARES_LISTED_UP_TO, cases_visible_to
+    from cases.models import Case, CaseGroupObjectPermission
+
+    group = organisation_group(organisation=world.hotline_org, role=Role.HOTLINE_OPERATOR)
+    view = CaseGroupObjectPermission.objects.filter(group=group).first().permission
+    many = Case.objects.bulk_create(
+        Case(
+            number=f"H-{index:06d}",
+            child=world.case.child,
+            commune=world.far_commune,
+            province=world.other_province,
+            received_at=FIXED,
+        )
+        for index in range(SHARES_LISTED_UP_TO + 1)
+    )
+    CaseGroupObjectPermission.objects.bulk_create(
+        CaseGroupObjectPermission(group=group, permission=view, content_object=case)
+        for case in many
+    )
+    case_share_grant(
+        case=world.other_case, permissions=["view_case"], reason="Asked", user=world.hotline
+    )
+    visible = set(cases_visible_to(world.hotline).values_list("pk", flat=True))
+    assert visible == {world.case.pk, world.other_case.pk, *(c.pk for c in many)}
+    assert world.far_case.pk not in visible
+    case_share_revoke(case=world.other_case, user=world.hotline)
+    assert world.other_case.pk not in set(
+        cases_visible_to(world.hotline).values_list("pk", flat=True)
+    )
