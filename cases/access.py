@@ -120,14 +120,6 @@ def jurisdiction_of(user: User) -> Jurisdiction:
     return Jurisdiction(communes=communes, provinces=provinces)
 
 
-def _user_shares(user: User) -> QuerySet[CaseUserObjectPermission]:
-    return CaseUserObjectPermission.objects.filter(user=user)
-
-
-def _group_shares(user: User) -> QuerySet[CaseGroupObjectPermission]:
-    return CaseGroupObjectPermission.objects.filter(group__user=user)
-
-
 # A user's share grants are read first, by one index-only query from the grant tables, and the
 # door then names the cases: as a list of ids while they are few (a school, a police unit), as
 # a subquery on the grant tables driven by the user's own groups while they are many (the

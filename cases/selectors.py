@@ -8,8 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, F, Max, Min, Q, QuerySet
-from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
+from django.db.models import Count, Max, Min, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -20,7 +19,7 @@ from audit.services import Event, audit_reads, audit_refusal, audit_rows_read, r
 from cases.access import VIEW_CASE, cases_visible_to, jurisdiction_of, visible_condition
 from cases.models import Case, CaseDeadline, Notification
 from cases.workflow import OPEN_STATES
-from config.keyset import ListCount
+from config.keyset import ListCount, rows_before
 
 
 def case_list_for(*, user: User) -> QuerySet[Case]:
@@ -227,7 +226,8 @@ def _visible_notice_ids(*, user: User, limit: int, unread: bool, batch: int) -> 
     shown: list[int] = []
     after: tuple[Any, int] | None = None
     while len(shown) < limit:
-        rows = list((newest if after is None else newest.filter(_before_notice(after)))[:batch])
+        page = newest if after is None else newest.filter(rows_before(("created_at", "id"), after))
+        rows = list(page[:batch])
         case_ids = {case_id for _pk, case_id, _at in rows if case_id is not None}
         visible = (
             set(cases_visible_to(user).filter(pk__in=case_ids).values_list("pk", flat=True))
@@ -250,10 +250,6 @@ def notifications_shown_for(
         return []
     found = Notification.objects.select_related("case", "deadline__rule").in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
-
-
-def _before_notice(after: tuple[Any, int]) -> TupleLessThan:
-    return TupleLessThan(Tuple(F("created_at"), F("id")), after)
 
 
 UNREAD_SHOWN_UP_TO = 99

@@ -91,6 +91,11 @@ def _decode(cursor: str, kinds: tuple[type, ...]) -> tuple[str, tuple[Any, ...]]
     return direction, tuple(values)
 
 
+def rows_before(fields: tuple[str, ...], values: tuple[Any, ...]) -> TupleLessThan:
+    """The rows after `values` in descending `fields` order: one index condition."""
+    return TupleLessThan(Tuple(*(F(name) for name in fields)), values)
+
+
 def keyset_page(
     queryset: QuerySet,
     *,
@@ -110,7 +115,9 @@ def keyset_page(
         return KeysetPage(rows[:size], _after(rows, size, fields), None)
     direction, values = _decode(cursor, kinds)
     if direction == OLDER:
-        rows = list(queryset.filter(TupleLessThan(key, values)).order_by(*newest_first)[: size + 1])
+        rows = list(
+            queryset.filter(rows_before(fields, values)).order_by(*newest_first)[: size + 1]
+        )
         # The cursor's own row is newer than this page: there is a page before it.
         return KeysetPage(rows[:size], _after(rows, size, fields), _before(rows, fields))
     rows = list(queryset.filter(TupleGreaterThan(key, values)).order_by(*fields)[: size + 1])

@@ -8,8 +8,8 @@ import factory
 from django.utils import timezone
 
 from accounts.models import AdministrativeUnit, Organisation, Role, User
-from accounts.services import membership_grant
-from cases.models import Case
+from accounts.services import membership_grant, organisation_group
+from cases.models import Case, CaseGroupObjectPermission
 from cases.services import case_create
 
 
@@ -65,6 +65,31 @@ def make_case(commune: AdministrativeUnit, child_name: str = "Nguyễn Văn Bé"
     return case_create(commune=commune, child_name=child_name, **kwargs)
 
 
+def share_many_with_hotline(world, count: int, prefix: str) -> list[Case]:
+    """
+    `count` cases of the far commune shared with the hotline's group, made directly (bulk): more
+    grants than the door lists (cases.access.SHARES_LISTED_UP_TO), newest first by minute.
+    """
+    group = organisation_group(organisation=world.hotline_org, role=Role.HOTLINE_OPERATOR)
+    view = CaseGroupObjectPermission.objects.filter(group=group).first().permission
+    start = timezone.now()
+    cases = Case.objects.bulk_create(
+        Case(
+            number=f"{prefix}-{index:06d}",
+            child=world.case.child,
+            commune=world.far_commune,
+            province=world.other_province,
+            received_at=start - datetime.timedelta(minutes=index),
+        )
+        for index in range(count)
+    )
+    CaseGroupObjectPermission.objects.bulk_create(
+        CaseGroupObjectPermission(group=group, permission=view, content_object=case)
+        for case in cases
+    )
+    return cases
+
+
 def make_user(*memberships: tuple[Organisation, str], **kwargs) -> User:
     return UserFactory(memberships=list(memberships), **kwargs)
 
@@ -77,5 +102,6 @@ __all__ = [
     "UserFactory",
     "make_case",
     "make_user",
+    "share_many_with_hotline",
     "timezone",
 ]

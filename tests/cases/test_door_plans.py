@@ -9,25 +9,22 @@ next page, its count, the unread badge, the deadlines due and the referral inbox
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.db import connection
-from django.utils import timezone
 
 from accounts.models import Role
 from accounts.services import organisation_group
 from cases.access import SHARES_LISTED_UP_TO, cases_visible_to
-from cases.models import Case, CaseGroupObjectPermission, Notification
+from cases.models import Notification
 from cases.selectors import (
     case_list_for,
     deadlines_due_for,
     notifications_for,
 )
 from cases.services import case_share_grant
-from config.keyset import capped_count, counted_rows, keyset_page
+from config.keyset import capped_count, counted_rows, keyset_page, rows_before
 from referrals.selectors import referral_inbox_for, referrals_visible_to
-from tests.factories import make_case
+from tests.factories import make_case, share_many_with_hotline
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="reads PostgreSQL's query plans"
@@ -60,13 +57,10 @@ def _page_queries(user):
     if first.next_cursor:
         # The deep page's own query: rows after the cursor, in order.
         last = first.rows[-1]
-        from django.db.models import F
-        from django.db.models.fields.tuple_lookups import Tuple, TupleLessThan
-
         queries.append(
-            cases.filter(
-                TupleLessThan(Tuple(F("received_at"), F("id")), (last.received_at, last.pk))
-            ).order_by("-received_at", "-id")[:3]
+            cases.filter(rows_before(("received_at", "id"), (last.received_at, last.pk))).order_by(
+                "-received_at", "-id"
+            )[:3]
         )
     return queries
 
@@ -110,23 +104,7 @@ def test_an_officer_with_a_share_beyond_the_commune_still_uses_indexes(busy_worl
 
 def test_many_shares_are_a_subquery_driven_from_the_users_groups(busy_world):
     """The hotline holding more shares than can be listed: a semi-join, never a hashed plan."""
-    group = organisation_group(organisation=busy_world.hotline_org, role=Role.HOTLINE_OPERATOR)
-    view = CaseGroupObjectPermission.objects.filter(group=group).first().permission
-    now = timezone.now()
-    many = Case.objects.bulk_create(
-        Case(
-            number=f"T-{index:06d}",
-            child=busy_world.case.child,
-            commune=busy_world.far_commune,
-            province=busy_world.other_province,
-            received_at=now - datetime.timedelta(minutes=index),
-        )
-        for index in range(SHARES_LISTED_UP_TO + 5)
-    )
-    CaseGroupObjectPermission.objects.bulk_create(
-        CaseGroupObjectPermission(group=group, permission=view, content_object=case)
-        for case in many
-    )
+    many = share_many_with_hotline(busy_world, SHARES_LISTED_UP_TO + 5, "T")
     hotline = busy_world.hotline
     visible = cases_visible_to(hotline)
     assert "IN (SELECT" in str(visible.query)  # the grants as a subquery, not a list

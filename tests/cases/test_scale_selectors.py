@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import Role
 from accounts.services import organisation_group
 from cases import services
+from cases.access import SHARES_LISTED_UP_TO, cases_visible_to
 from cases.models import CaseDeadline, Notification
 from cases.selectors import (
     deadlines_due_for,
@@ -21,7 +22,7 @@ from cases.selectors import (
     unread_count_for,
 )
 from cases.services import case_share_grant, case_share_revoke
-from tests.factories import make_case
+from tests.factories import make_case, share_many_with_hotline
 
 FIXED = datetime.datetime(2026, 6, 1, 3, 0, tzinfo=datetime.UTC)
 
@@ -112,25 +113,7 @@ def test_the_badge_stops_at_99(world):
 
 def test_a_user_with_more_shares_than_can_be_listed_sees_every_kind_of_share(world):
     """Past 500 grants the door asks the grant tables; a user share beside them still counts."""
-    from cases.access import SHARES_LISTED_UP_TO, cases_visible_to
-    from cases.models import Case, CaseGroupObjectPermission
-
-    group = organisation_group(organisation=world.hotline_org, role=Role.HOTLINE_OPERATOR)
-    view = CaseGroupObjectPermission.objects.filter(group=group).first().permission
-    many = Case.objects.bulk_create(
-        Case(
-            number=f"H-{index:06d}",
-            child=world.case.child,
-            commune=world.far_commune,
-            province=world.other_province,
-            received_at=FIXED,
-        )
-        for index in range(SHARES_LISTED_UP_TO + 1)
-    )
-    CaseGroupObjectPermission.objects.bulk_create(
-        CaseGroupObjectPermission(group=group, permission=view, content_object=case)
-        for case in many
-    )
+    many = share_many_with_hotline(world, SHARES_LISTED_UP_TO + 1, "H")
     case_share_grant(
         case=world.other_case, permissions=["view_case"], reason="Asked", user=world.hotline
     )
