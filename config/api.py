@@ -16,7 +16,6 @@ from drf_spectacular.plumbing import ResolvedComponent, build_choice_description
 from rest_framework import exceptions, serializers, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.views import exception_handler as drf_exception_handler
 
 
 class Conflict(exceptions.APIException):
@@ -82,6 +81,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     ValidationError raised by a service becomes a 400 whose fields are the service's field
     names; a PermissionDenied keeps the service's message.
     """
+    # Imported here: rest_framework.views reads the renderer setting, which names this module,
+    # so importing it at the top fails whenever this module is the first to be imported.
+    from rest_framework.views import exception_handler as drf_exception_handler
+
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
