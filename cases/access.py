@@ -22,7 +22,9 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet, Value
+from django.contrib.auth.models import Permission
+from django.db import connection
+from django.db.models import Q, QuerySet
 
 from accounts.models import AdministrativeUnit, Organisation, Role, User
 from accounts.selectors import memberships_of
@@ -159,41 +161,50 @@ def forget_shares() -> None:
         cache.clear()
 
 
+def _grants_sql(permissions: frozenset[str]) -> str:
+    """
+    Both grant tables in one statement, each read by its (holder, permission) index and each
+    stopped one row past the list's limit: the rows then tell which kinds the user holds even
+    when there are too many to list. Written as SQL because this runs on every request that
+    asks the door, and building it through the ORM's union cost five times what it runs in.
+    """
+    codenames = ", ".join(["%s"] * len(permissions))  # placeholders only: values are bound
+    user_grants = CaseUserObjectPermission._meta.db_table
+    group_grants = CaseGroupObjectPermission._meta.db_table
+    permission = Permission._meta.db_table
+    memberships = User.groups.through._meta.db_table
+    return (
+        f"SELECT * FROM (SELECT g.content_object_id, 1 FROM {user_grants} g"  # noqa: S608
+        f" INNER JOIN {permission} p ON p.id = g.permission_id"
+        f" WHERE g.user_id = %s AND p.codename IN ({codenames}) LIMIT %s) by_user"
+        " UNION ALL"
+        f" SELECT * FROM (SELECT g.content_object_id, 2 FROM {group_grants} g"
+        f" INNER JOIN {permission} p ON p.id = g.permission_id"
+        f" WHERE g.group_id IN (SELECT m.group_id FROM {memberships} m WHERE m.user_id = %s)"
+        f" AND p.codename IN ({codenames}) LIMIT %s) by_group"
+    )
+
+
 def share_grants(user: User, permissions: frozenset[str]) -> ShareGrants:
     """The cases on which shares give the user any of `permissions` (one query, bounded)."""
     cache = _shares_per_request.get()
     key = (user.pk, permissions)
     if cache is not None and key in cache:
         return cache[key]
-    by_user = (
-        CaseUserObjectPermission.objects.filter(
-            user_id=user.pk, permission__codename__in=permissions
+    codenames = sorted(permissions)
+    limit = SHARES_LISTED_UP_TO + 1
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _grants_sql(permissions),
+            [user.pk, *codenames, limit, user.pk, *codenames, limit],
         )
-        .annotate(kind=Value(1))
-        .values_list("content_object_id", "kind")
-    )
-    by_group = (
-        CaseGroupObjectPermission.objects.filter(
-            group_id__in=User.groups.through.objects.filter(user_id=user.pk).values("group_id"),
-            permission__codename__in=permissions,
-        )
-        .annotate(kind=Value(2))
-        .values_list("content_object_id", "kind")
-    )
-    rows = list(by_user.union(by_group, all=True)[: SHARES_LISTED_UP_TO + 1])
+        rows = cursor.fetchall()
     more = len(rows) > SHARES_LISTED_UP_TO
-    if more:
-        # The first rows need not hold both kinds: ask each table (the subquery arms exist
-        # only for the kinds the user holds, so the door never ORs an empty subquery in).
-        has_user, has_group = by_user.exists(), by_group.exists()
-    else:
-        has_user = any(kind == 1 for _pk, kind in rows)
-        has_group = any(kind == 2 for _pk, kind in rows)
     grants = ShareGrants(
         case_ids=() if more else tuple(sorted({pk for pk, _kind in rows})),
         more=more,
-        by_user=has_user,
-        by_group=has_group,
+        by_user=any(kind == 1 for _pk, kind in rows),
+        by_group=any(kind == 2 for _pk, kind in rows),
     )
     if cache is not None:
         cache[key] = grants
