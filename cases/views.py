@@ -59,7 +59,7 @@ from cases.selectors import (
     plans_awaiting_approval_for,
 )
 from cases.workflow import OPEN_STATES, STEPS, Step, steps_available
-from config.keyset import InvalidCursor, capped_count, keyset_page
+from config.keyset import InvalidCursor, first_rows_counted, keyset_page
 
 CASES_PER_PAGE = 25
 HOME_CASES_SHOWN = 10
@@ -143,19 +143,21 @@ def home(request: HttpRequest) -> HttpResponse:
     memberships = memberships_of(user=user)
     roles = {m.role for m in memberships}
     cases = case_rows_for(user=user)
+    shown_cases, case_count = first_rows_counted(cases, HOME_CASES_SHOWN)
     context: dict[str, Any] = {
         "memberships": memberships,
         "roles": roles,
         "Role": Role,
-        "cases": list(cases[:HOME_CASES_SHOWN]),
-        "case_count": capped_count(cases),
+        "cases": shown_cases,
+        "case_count": case_count,
         "works_cases": bool(roles & {Role.CP_OFFICER, Role.CHAIRMAN, Role.SUPERVISOR}),
     }
     if Role.CP_OFFICER in roles:
         now = timezone.now()
-        due = deadlines_due_for(user=user)
-        context["clocks"] = [_clock(d, now) for d in due[:HOME_DEADLINES_SHOWN]]
-        context["clock_count"] = capped_count(due)
+        due, context["clock_count"] = first_rows_counted(
+            deadlines_due_for(user=user), HOME_DEADLINES_SHOWN
+        )
+        context["clocks"] = [_clock(d, now) for d in due]
         context["can_open"] = True
     if Role.CHAIRMAN in roles:
         context["awaiting"] = list(plans_awaiting_approval_for(user=user)[:HOME_ITEMS_SHOWN])
@@ -198,7 +200,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
         # A link mangled in transit: the newest cases, as any list starts.
         page = keyset_page(cases, cursor=None, size=CASES_PER_PAGE)
     audit_case_rows(user=request.user, cases=page.rows)
-    return _page(request, "cases/case_list.html", {"page": page, "count": capped_count(cases)})
+    return _page(request, "cases/case_list.html", {"page": page, "count": page.count(cases)})
 
 
 @never_cache

@@ -56,11 +56,30 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> ListCount:
     return ListCount(value=min(found, cap), capped=found > cap)
 
 
+def first_rows_counted(
+    queryset: QuerySet, shown: int, cap: int = COUNT_CAP
+) -> tuple[list[Any], ListCount]:
+    """The first `shown` rows and the list's size, counted only when the rows are not all."""
+    rows = list(queryset[: shown + 1])
+    if len(rows) <= shown:
+        return rows, ListCount(value=len(rows), capped=False)
+    return rows[:shown], capped_count(queryset, cap)
+
+
 @dataclass(frozen=True)
 class KeysetPage:
     rows: list[Any]
     next_cursor: str | None  # older rows follow
     previous_cursor: str | None  # newer rows precede
+
+    def count(self, queryset: QuerySet, cap: int = COUNT_CAP) -> ListCount:
+        """
+        The size of the list this page is of: its own rows when it is the whole list (no page
+        before or after it, as for a school's few referred cases), else a capped count.
+        """
+        if self.next_cursor is None and self.previous_cursor is None and len(self.rows) <= cap:
+            return ListCount(value=len(self.rows), capped=False)
+        return capped_count(queryset, cap)
 
 
 def _encode(direction: str, values: tuple[Any, ...]) -> str:

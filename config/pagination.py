@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
-from config.keyset import COUNT_CAP, InvalidCursor, capped_count, keyset_page
+from config.keyset import COUNT_CAP, InvalidCursor, keyset_page
 
 CURSOR_PARAM = "cursor"
 
@@ -39,7 +39,7 @@ class KeysetPagination(BasePagination):
                 {CURSOR_PARAM: [_("This page link is not valid. Start again from the first page.")]}
             ) from None
         self.page = page
-        self.count = capped_count(queryset)
+        self.count = page.count(queryset)
         return page.rows
 
     def _link(self, cursor: str | None) -> str | None:

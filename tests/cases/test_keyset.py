@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from cases.models import Case
-from config.keyset import COUNT_CAP, InvalidCursor, capped_count, keyset_page
+from config.keyset import COUNT_CAP, InvalidCursor, capped_count, first_rows_counted, keyset_page
 from tests.cases.test_case_api import api_for
 from tests.factories import make_case
 
@@ -129,3 +129,40 @@ def test_the_home_page_counts_with_the_same_cap(world, client_for):
     _bulk(world, 3)
     page = client_for("officer").get(reverse("home")).content.decode()
     assert '<span class="count">4</span>' in page
+
+
+def test_a_page_that_is_the_whole_list_counts_its_own_rows(world, django_assert_num_queries):
+    _bulk(world, 4)
+    queryset = Case.objects.filter(commune=world.commune)
+    page = keyset_page(queryset, cursor=None, size=10)
+    with django_assert_num_queries(0):
+        count = page.count(queryset)
+    assert (count.value, count.capped) == (queryset.count(), False) == (5, False)
+
+
+def test_a_page_of_a_longer_list_asks_the_capped_count(world, django_assert_num_queries):
+    _bulk(world, 12)
+    queryset = Case.objects.filter(commune=world.commune)
+    first = keyset_page(queryset, cursor=None, size=5)
+    last = keyset_page(
+        queryset, cursor=keyset_page(queryset, cursor=first.next_cursor, size=5).next_cursor, size=5
+    )
+    assert last.next_cursor is None
+    assert len(last.rows) == 3
+    for page in (first, last):
+        with django_assert_num_queries(1):
+            count = page.count(queryset)
+        assert (count.value, count.capped) == (13, False)
+
+
+def test_first_rows_count_only_when_there_are_more(world, django_assert_num_queries):
+    _bulk(world, 6)
+    queryset = Case.objects.filter(commune=world.commune).order_by("-received_at", "-id")
+    with django_assert_num_queries(1):
+        rows, count = first_rows_counted(queryset, 10)
+    assert len(rows) == count.value == 7
+    assert not count.capped
+    with django_assert_num_queries(2):
+        rows, count = first_rows_counted(queryset, 3)
+    assert [case.pk for case in rows] == list(queryset.values_list("pk", flat=True)[:3])
+    assert (count.value, count.capped) == (7, False)
