@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -241,25 +243,62 @@ def _visible_notice_ids(*, user: User, limit: int, unread: bool, batch: int) -> 
     return shown[:limit]
 
 
+UNREAD_SHOWN_UP_TO = 99
+
+# Within one request the user's unread notices are walked once (cases.middleware opens the
+# scope): the header's badge and the home page's list of unread notices are prefixes of the
+# same walk, so the home page no longer walks them twice.
+_unread_per_request: ContextVar[dict[int, list[int]] | None] = ContextVar(
+    "unread_per_request", default=None
+)
+
+
+@contextmanager
+def unread_request_scope() -> Iterator[None]:
+    token = _unread_per_request.set({})
+    try:
+        yield
+    finally:
+        _unread_per_request.reset(token)
+
+
+def forget_unread() -> None:
+    """A notice was created or marked read: the request's next question walks them again."""
+    cache = _unread_per_request.get()
+    if cache is not None:
+        cache.clear()
+
+
+def _unread_ids(user: User) -> list[int]:
+    """The ids of the user's newest unread notices they may still see, up to the badge's 99+."""
+    cache = _unread_per_request.get()
+    if cache is not None and user.pk in cache:
+        return cache[user.pk]
+    ids = _visible_notice_ids(
+        user=user, limit=UNREAD_SHOWN_UP_TO + 1, unread=True, batch=UNREAD_SHOWN_UP_TO + 1
+    )
+    if cache is not None:
+        cache[user.pk] = ids
+    return ids
+
+
 def notifications_shown_for(
     *, user: User, limit: int, unread: bool = False, batch: int = 100
 ) -> list[Notification]:
     """The user's newest `limit` notifications (`unread` only) about cases they still see."""
-    ids = _visible_notice_ids(user=user, limit=limit, unread=unread, batch=batch)
+    if unread and limit <= UNREAD_SHOWN_UP_TO + 1:
+        ids = _unread_ids(user)[:limit]
+    else:
+        ids = _visible_notice_ids(user=user, limit=limit, unread=unread, batch=batch)
     if not ids:
         return []
     found = Notification.objects.select_related("case", "deadline__rule").in_bulk(ids)
     return [found[pk] for pk in ids if pk in found]
 
 
-UNREAD_SHOWN_UP_TO = 99
-
-
 def unread_count_for(*, user: User) -> ListCount:
     """The header's badge: the user's unread notices, counted up to 99 ("99+")."""
-    unread = _visible_notice_ids(
-        user=user, limit=UNREAD_SHOWN_UP_TO + 1, unread=True, batch=UNREAD_SHOWN_UP_TO + 1
-    )
+    unread = _unread_ids(user)
     return ListCount(
         value=min(len(unread), UNREAD_SHOWN_UP_TO), capped=len(unread) > UNREAD_SHOWN_UP_TO
     )

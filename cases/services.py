@@ -1250,12 +1250,14 @@ def notifications_mark_read(*, user: User, pk: int | None = None) -> int:
     Mark the user's unread notifications read: one (`pk`) or all. Notices about cases the user
     can no longer see stay as they are. Return how many were marked.
     """
-    from cases.selectors import notifications_for
+    from cases.selectors import forget_unread, notifications_for
 
     unread = notifications_for(user=user).filter(read_at__isnull=True)
     if pk is not None:
         unread = unread.filter(pk=pk)
-    return unread.update(read_at=timezone.now())
+    marked = unread.update(read_at=timezone.now())
+    forget_unread()
+    return marked
 
 
 # ---------------------------------------------------------------------------------------------

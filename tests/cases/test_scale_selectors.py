@@ -20,6 +20,7 @@ from cases.selectors import (
     notifications_shown_for,
     overdue_by_commune_for,
     unread_count_for,
+    unread_request_scope,
 )
 from cases.services import case_share_grant, case_share_revoke
 from tests.factories import make_case, share_many_with_hotline
@@ -109,6 +110,23 @@ def test_the_badge_stops_at_99(world):
     assert (count.value, count.capped, str(count)) == (99, True, "99+")
     Notification.objects.filter(recipient=world.officer).update(read_at=timezone.now())
     assert not unread_count_for(user=world.officer)
+
+
+def test_a_request_walks_the_unread_notices_once_and_again_after_a_change(
+    world, django_assert_num_queries
+):
+    _notices(world.officer, [world.case] * 3)
+    with unread_request_scope():
+        assert unread_count_for(user=world.officer).value == 3
+        with django_assert_num_queries(1):  # the list reuses the walk: only the notices' rows
+            shown = notifications_shown_for(user=world.officer, limit=2, unread=True)
+        assert len(shown) == 2
+        services.notifications_mark_read(user=world.officer, pk=shown[0].pk)
+        assert unread_count_for(user=world.officer).value == 2
+        Notification.objects.create(
+            recipient=world.officer, kind=Notification.Kind.CASE_ASSIGNED, case=world.case
+        )
+        assert unread_count_for(user=world.officer).value == 3
 
 
 def test_a_user_with_more_shares_than_can_be_listed_sees_every_kind_of_share(world):
