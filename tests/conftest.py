@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 import pytest
+import time_machine
 from django.db.backends.signals import connection_created
 from django.test import Client
 
@@ -34,6 +36,21 @@ def allow_truncating_the_trail(sender, connection, **kwargs) -> None:
 
 
 connection_created.connect(allow_truncating_the_trail, dispatch_uid="tests-allow-truncate")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def clock_at_test_clock():
+    """
+    With TEST_CLOCK set (an ISO 8601 moment, e.g. 2026-12-03T17:30:00+00:00, half past midnight
+    in Vietnam), the whole run starts at that moment and the clock runs on from it: the way to
+    prove that no test depends on the hour at which CI happens to run.
+    """
+    moment = os.environ.get("TEST_CLOCK")
+    if not moment:
+        yield
+        return
+    with time_machine.travel(moment, tick=True):
+        yield
 
 
 @dataclass
