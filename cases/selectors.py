@@ -66,7 +66,11 @@ def case_get_for(*, user: User, public_id: uuid.UUID | str) -> Case:
     notes) is named by that refusal (`voids`), and "who has read this case" leaves it out.
     """
     try:
-        case = case_list_for(user=user).get(public_id=public_id)
+        case = (
+            case_list_for(user=user)
+            .select_related("received_by", "incident_commune", "child__residence_commune")
+            .get(public_id=public_id)
+        )
     except (Case.DoesNotExist, ValueError, TypeError, ValidationError):
         audit_case_refused(user=user, public_id=public_id)
         raise Http404 from None

@@ -7,6 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 
 from cases.hooks import CaseSection
+from config.keyset import first_rows_counted
 from printing.documents import FORM_NUMBERS, FORM_TITLES, forms_available
 from printing.models import PrintRecord
 from printing.selectors import PRINT_CASE
@@ -19,7 +20,9 @@ def print_section(request: HttpRequest, case: Any, permissions: set[str]) -> Cas
     if PRINT_CASE not in permissions:
         return None
     available = forms_available(case)
-    records = PrintRecord.objects.filter(case=case).select_related("printed_by")
+    records, record_count = first_rows_counted(
+        PrintRecord.objects.filter(case=case).select_related("printed_by"), REGISTER_SHOWN
+    )
     return CaseSection(
         template="printing/case_section.html",
         context={
@@ -27,8 +30,8 @@ def print_section(request: HttpRequest, case: Any, permissions: set[str]) -> Cas
                 {"number": n, "title": FORM_TITLES[n], "available": available[n]}
                 for n in FORM_NUMBERS
             ],
-            "records": list(records[:REGISTER_SHOWN]),
-            "record_count": records.count(),
+            "records": records,
+            "record_count": record_count,
         },
         order=90,
     )
