@@ -992,6 +992,9 @@ def test_the_supervisor_home_shows_each_communes_overdue_count(world, client_for
     other = re.search(rf'data-commune="{world.other_commune.code}".*?</tr>', section, re.S)
     assert re.search(r'class="num overdue-count">0<', other.group(0))
     assert world.far_commune.name not in section
+    # Each cell carries its column's name for phones, in the page's language.
+    assert '<td data-label="Xã">' in row
+    assert 'data-label="Thời hạn quá hạn"' in row
 
 
 def test_notifications_are_listed_counted_and_marked_read(world, client_for):
@@ -1160,3 +1163,29 @@ def test_an_impossible_year_is_a_field_error_not_a_crash(world, client_for):
     assert 'id="error-received_at"' in response.content.decode() or "received_at" in (
         response.context["form"].errors
     )
+
+
+@pytest.mark.parametrize("persona", ["officer", "chairman", "supervisor"])
+def test_every_cell_label_for_phones_is_translated_once_and_shown(world, client_for, persona):
+    # The labels are translated once per page ({% translate … as label_… %}); a name that no
+    # longer matches would render an empty label, silently, on every row.
+    to_submitted_plan(world, world.case)
+    overdue_case(world)
+    client = client_for(persona)
+    for url in (reverse("home"), detail_url(world.case)):
+        body = client.get(url).content.decode()
+        labels = re.findall(r'data-label="([^"]*)"', body)
+        assert labels, url
+        assert "" not in labels, url
+
+
+def test_the_call_rows_labels_for_phones_are_shown(world, client_for):
+    from hotline import services as hotline_services
+
+    hotline_services.call_log(
+        actor=world.hotline, call_type="report", incident_commune=world.commune
+    )
+    body = client_for("hotline").get(reverse("hotline:calls")).content.decode()
+    labels = re.findall(r'data-label="([^"]*)"', body)
+    assert labels
+    assert "" not in labels
