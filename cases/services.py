@@ -24,8 +24,7 @@ from accounts.models import AdministrativeUnit, Organisation, User
 from audit.models import AuditEntry
 from audit.services import audit_batch, audit_record, audited
 from cases.access import ALL_CASE_PERMISSIONS, VIEW_CASE, case_permissions, forget_shares
-from cases.calendar import add_calendar_days
-from cases.deadlines import Event, deadline_move, deadlines_on_event, recipients_for
+from cases.deadlines import Event, deadline_move, deadlines_on_event, due_at, recipients_for
 from cases.models import (
     Assessment,
     Case,
@@ -38,6 +37,7 @@ from cases.models import (
     CaseUserObjectPermission,
     Child,
     ConsentRecord,
+    DeadlineRule,
     EmergencyDecision,
     FamilyMember,
     Incident,
@@ -54,7 +54,6 @@ from cases.models import (
 from cases.names import name_key
 from cases.workflow import OPEN_STATES, STEPS, Step
 
-SEPARATION_MAX_DAYS = 15  # Art. 32(3)
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 # Nothing in this system happened before the Law on Children; older times are typing errors.
 EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
@@ -513,8 +512,35 @@ def case_assess_initial(*, actor: User, case: Case, **data: Any) -> Assessment:
     return assessment
 
 
-def _separation_cap(starts_at: datetime.datetime) -> datetime.datetime:
-    return add_calendar_days(starts_at, SEPARATION_MAX_DAYS)
+SEPARATION_RULE = "separation_15d"  # Art. 32(3): the deadline rule that holds the cap
+
+
+def _separation_cap(starts_at: datetime.datetime) -> tuple[datetime.datetime, DeadlineRule]:
+    """
+    How long a separation may run without a competent authority's request: its deadline rule's
+    length from the start (one rule for the cap and its clock, so the two cannot differ).
+    """
+    rule = DeadlineRule.objects.get(code=SEPARATION_RULE)
+    return due_at(rule, starts_at), rule
+
+
+def _beyond_cap_message(rule: DeadlineRule, *, in_all: bool) -> str:
+    limit = {"days": rule.duration, "unit": rule.get_unit_display()}
+    if in_all:
+        return (
+            _(
+                "A separation lasts at most %(days)s %(unit)s in all (Art. 32(3)) unless a "
+                "competent authority requires more: give its request."
+            )
+            % limit
+        )
+    return (
+        _(
+            "A separation lasts at most %(days)s %(unit)s (Art. 32(3)) unless a competent "
+            "authority requires more: give its request."
+        )
+        % limit
+    )
 
 
 @audit_batch
@@ -542,15 +568,9 @@ def case_decide_emergency(*, actor: User, case: Case, **data: Any) -> EmergencyD
             raise ValidationError({"ends_at": _("Give the end of the separation.")})
         if ends_at <= starts_at:
             raise ValidationError({"ends_at": _("The end must come after the start.")})
-        if ends_at > _separation_cap(starts_at) and not authority:
-            raise ValidationError(
-                {
-                    "ends_at": _(
-                        "A separation lasts at most 15 days (Art. 32(3)) unless a competent "
-                        "authority requires more: give its request."
-                    )
-                }
-            )
+        cap, rule = _separation_cap(starts_at)
+        if ends_at > cap and not authority:
+            raise ValidationError({"ends_at": _beyond_cap_message(rule, in_all=False)})
         fields.update(
             separated_from=data["separated_from"],
             ground=data["ground"],
@@ -577,9 +597,9 @@ def case_decide_emergency(*, actor: User, case: Case, **data: Any) -> EmergencyD
         deadlines_on_event(
             case=case, event=Event.SEPARATION_STARTED, at=decision.starts_at, key=key
         )
-        if decision.ends_at > _separation_cap(decision.starts_at):
+        if decision.ends_at > cap:
             deadline_move(
-                case=case, rule_code="separation_15d", key=key, due=decision.ends_at, note=authority
+                case=case, rule_code=SEPARATION_RULE, key=key, due=decision.ends_at, note=authority
             )
     return decision
 
@@ -617,15 +637,9 @@ def case_extend_separation(
         raise ValidationError({"new_ends_at": _("The new end must come after the current end.")})
     authority_reference = _text(authority_reference)
     check_lengths(SeparationExtension, {"authority_reference": authority_reference})
-    if new_ends_at > _separation_cap(decision.starts_at) and not authority_reference:
-        raise ValidationError(
-            {
-                "new_ends_at": _(
-                    "A separation lasts at most 15 days in all (Art. 32(3)) unless a competent "
-                    "authority requires more: give its request."
-                )
-            }
-        )
+    cap, rule = _separation_cap(decision.starts_at)
+    if new_ends_at > cap and not authority_reference:
+        raise ValidationError({"new_ends_at": _beyond_cap_message(rule, in_all=True)})
     extension = SeparationExtension.objects.create(
         decision=decision,
         previous_ends_at=decision.ends_at,
@@ -636,10 +650,10 @@ def case_extend_separation(
     )
     decision.ends_at = new_ends_at
     decision.save(update_fields=["ends_at"])
-    if new_ends_at > _separation_cap(decision.starts_at):
+    if new_ends_at > cap:
         deadline_move(
             case=case,
-            rule_code="separation_15d",
+            rule_code=SEPARATION_RULE,
             key=decision.public_id.hex,
             due=new_ends_at,
             note=authority_reference,

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cases import services
-from cases.models import Assessment, Case, CaseTransition, EmergencyDecision, Plan
+from cases.models import Assessment, Case, CaseTransition, DeadlineRule, EmergencyDecision, Plan
 from cases.workflow import STEPS, steps_available
 from tests.factories import CommuneFactory, make_case
 
@@ -358,6 +358,19 @@ def test_a_separation_longer_than_15_days_needs_the_authority(world):
     clock = world.case.deadlines.get(rule__code="separation_15d")
     assert clock.due_at == decision.ends_at
     assert clock.note == "CV 12/TAND"
+
+
+def test_the_separation_cap_is_its_deadline_rules_length(world):
+    # The cap and the clock are one rule: shorten the rule and the cap moves with it.
+    DeadlineRule.objects.filter(code="separation_15d").update(duration=7)
+    with pytest.raises(ValidationError) as error:
+        separate(world, world.case, days=10)
+    (message,) = error.value.message_dict["ends_at"]
+    assert "7" in message
+    assert "15" not in message
+    decision = separate(world, world.case, days=6)
+    clock = world.case.deadlines.get(rule__code="separation_15d")
+    assert clock.due_at < decision.ends_at + datetime.timedelta(days=2)  # 7 days, not 15
 
 
 def test_extending_a_separation_records_the_reason_and_respects_the_cap(world):
