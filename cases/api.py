@@ -46,7 +46,6 @@ from cases.hooks import summary_fields_for
 from cases.models import (
     Case,
     CaseTransition,
-    EmergencyDecision,
     FamilyMember,
     PlanActivity,
     SeparationExtension,
@@ -82,7 +81,7 @@ from cases.serializers import (
     TransitionResultSerializer,
     TransitionSerializer,
 )
-from cases.workflow import STEPS, Step, steps_available
+from cases.workflow import STEPS, step_refusal, steps_available
 from config.api import (
     Conflict,
     PreconditionFailed,
@@ -506,101 +505,13 @@ NeedsMeetingListView = _list_view(
 # The workflow: history, steps available, taking a step
 
 
-def _step_precheck(step: Step, case: Case, permissions: set[str]) -> None:
-    """
-    Ask the workflow table first, as the service will under its lock: the role (403), then
-    the state (409), so a refused step is refused before its fields are examined.
-    """
-    if step.permission not in permissions:
-        raise services.StepNotPermitted(
-            _("Your role may not take the step “%(step)s”.") % {"step": step.label}
-        )
-    if case.status not in step.sources:
-        raise services.StepNotAvailable(
-            _("“%(step)s” cannot be taken while the case is “%(status)s”.")
-            % {"step": step.label, "status": case.get_status_display()}
-        )
-
-
-def _decision(case: Case, public_id: uuid.UUID) -> EmergencyDecision:
-    decision = case.emergency_decisions.filter(public_id=public_id).first()
-    if decision is None:
-        raise exceptions.ValidationError(
-            {"decision": [_("There is no running separation to change.")]}
-        )
-    return decision
-
-
-def _take_step(name: str, *, actor: User, case: Case, data: dict[str, Any]) -> Any:
-    """Call the service of the step; return what it made or changed."""
-    reason = data.pop("reason", "")
-    if name == "assess_initial":
-        return services.case_assess_initial(actor=actor, case=case, **data)
-    if name == "decide_emergency":
-        return services.case_decide_emergency(actor=actor, case=case, **data)
-    if name == "extend_separation":
-        extension = services.case_extend_separation(
-            actor=actor,
-            case=case,
-            decision=_decision(case, data["decision"]),
-            new_ends_at=data["new_ends_at"],
-            reason=reason,
-            authority_reference=data.get("authority_reference", ""),
-        )
-        return extension.decision
-    if name == "end_separation":
-        return services.case_end_separation(
-            actor=actor, case=case, decision=_decision(case, data["decision"]), reason=reason
-        )
-    if name == "assess_specific":
-        return services.case_assess_specific(actor=actor, case=case, **data)
-    if name == "hold_needs_meeting":
-        return services.case_hold_needs_meeting(actor=actor, case=case, **data)
-    if name == "draft_plan":
-        return services.case_draft_plan(
-            actor=actor,
-            case=case,
-            objectives=data.get("objectives", ""),
-            monitoring=data.get("monitoring", ""),
-            review_on=data.get("review_on"),
-            activities=[dict(row) for row in data.get("activities", [])],
-            reason=reason,
-        )
-    if name == "submit_plan":
-        return services.case_submit_plan(actor=actor, case=case)
-    if name == "return_plan":
-        return services.case_return_plan(actor=actor, case=case, reason=reason)
-    if name == "approve_plan":
-        return services.case_approve_plan(
-            actor=actor,
-            case=case,
-            decision_number=data.get("decision_number", ""),
-            decision_date=data.get("decision_date"),
-        )
-    if name == "start_implementation":
-        return services.case_start_implementation(actor=actor, case=case)
-    if name == "record_review":
-        return services.case_record_review(actor=actor, case=case, **data)
-    if name == "close":
-        return services.case_close(actor=actor, case=case, reason=reason)
-    if name == "mark_not_substantiated":
-        return services.case_mark_not_substantiated(actor=actor, case=case, reason=reason)
-    if name == "transfer":
-        return services.case_transfer(
-            actor=actor, case=case, commune=data.get("commune"), reason=reason
-        )
-    if name == "merge":
-        into = None
-        if data.get("into") is not None:
-            try:
-                into = case_get_for(user=actor, public_id=data["into"])
-            except Http404:
-                # A case the user may not see is a field error like any other: no oracle.
-                raise exceptions.ValidationError(
-                    {"into": [_("Choose an open case that you can see.")]}
-                ) from None
-        return services.case_merge(actor=actor, case=case, into=into, reason=reason)
-    raise ValueError(f"No service for the step {name}")  # pragma: no cover
+def _related_id(made: Any) -> uuid.UUID | None:
+    """What a step made or changed: an assessment, a decision (an extension's), or a plan."""
+    if isinstance(made, Case):
+        return None
+    if isinstance(made, SeparationExtension):
+        made = made.decision
+    return getattr(made, "public_id", None)
 
 
 TRANSITION_REQUEST = PolymorphicProxySerializer(
@@ -647,12 +558,17 @@ class TransitionListView(CaseAPIView):
         choice = StepChoiceSerializer(data={"step": request.data.get("step")})
         choice.is_valid(raise_exception=True)
         name = choice.validated_data["step"]
-        _step_precheck(STEPS[name], case, permissions)
-        serializer = STEP_INPUTS[name](data=request.data)
+        step = STEPS[name]
+        # The table's answer first, as the service gives it under its lock: the role (403),
+        # then the state (409), so a refused step is refused before its fields are examined.
+        services.raise_refusal(step_refusal(step, case=case, permissions=permissions))
+        serializer = STEP_INPUTS[name](
+            data=request.data, context={"case": case, "actor": request.user}
+        )
         serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data.pop("step", None)
-        made = _take_step(name, actor=request.user, case=case, data=data)
+        inputs = dict(serializer.validated_data)
+        inputs.pop("step", None)
+        made = step.service(actor=request.user, case=case, **inputs)
         transition = (
             CaseTransition.objects.filter(case_id=case.pk, name=name, actor=request.user)
             .select_related("actor")
@@ -667,7 +583,7 @@ class TransitionListView(CaseAPIView):
             headers = {"ETag": etag(case)}
         except Http404:
             case_data, headers = None, {}
-        related = getattr(made, "public_id", None) if not isinstance(made, Case) else None
+        related = _related_id(made)
         body = {
             "case": case_data,
             "transition": TransitionSerializer(transition).data if transition else None,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import models
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
@@ -696,7 +697,35 @@ def _step_serializer(
 
 
 def _reason(**kwargs: Any) -> serializers.CharField:
-    return serializers.CharField(required=False, allow_blank=True, **kwargs)
+    return serializers.CharField(required=False, allow_blank=True, default="", **kwargs)
+
+
+class RunningSeparationField(serializers.UUIDField):
+    """A separation decision of the step's case, by its id (the service checks that it runs)."""
+
+    default_error_messages = {"does_not_exist": _("There is no running separation to change.")}
+
+    def to_internal_value(self, data: Any) -> EmergencyDecision:
+        public_id = super().to_internal_value(data)
+        decision = self.context["case"].emergency_decisions.filter(public_id=public_id).first()
+        if decision is None:
+            self.fail("does_not_exist")
+        return decision
+
+
+class VisibleCaseField(serializers.UUIDField):
+    """Another case, by its id, that the acting user can see (else a field error: no oracle)."""
+
+    default_error_messages = {"not_visible": _("Choose an open case that you can see.")}
+
+    def to_internal_value(self, data: Any) -> Case:
+        from cases.selectors import case_get_for
+
+        public_id = super().to_internal_value(data)
+        try:
+            return case_get_for(user=self.context["actor"], public_id=public_id)
+        except Http404:
+            self.fail("not_visible")
 
 
 class ActivityInputSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -748,16 +777,18 @@ DecideEmergencyStepSerializer = _step_serializer(
 ExtendSeparationStepSerializer = _step_serializer(
     "ExtendSeparationStepSerializer",
     {
-        "decision": serializers.UUIDField(help_text="The separation decision's id."),
+        "decision": RunningSeparationField(help_text="The separation decision's id."),
         "new_ends_at": BoundedDateTimeField(),
         "reason": _reason(),
-        "authority_reference": text_input(SeparationExtension, "authority_reference"),
+        "authority_reference": text_input(
+            SeparationExtension, "authority_reference", default=""
+        ),
     },
 )
 EndSeparationStepSerializer = _step_serializer(
     "EndSeparationStepSerializer",
     {
-        "decision": serializers.UUIDField(help_text="The separation decision's id."),
+        "decision": RunningSeparationField(help_text="The separation decision's id."),
         "reason": _reason(),
     },
 )
@@ -784,11 +815,11 @@ HoldNeedsMeetingStepSerializer = _step_serializer(
 DraftPlanStepSerializer = _step_serializer(
     "DraftPlanStepSerializer",
     {
-        "objectives": text_input(Plan, "objectives"),
-        "monitoring": text_input(Plan, "monitoring"),
-        "review_on": serializers.DateField(required=False, allow_null=True),
+        "objectives": text_input(Plan, "objectives", default=""),
+        "monitoring": text_input(Plan, "monitoring", default=""),
+        "review_on": serializers.DateField(required=False, allow_null=True, default=None),
         "reason": _reason(help_text="Why the plan changes (needed during implementation)."),
-        "activities": ActivityInputSerializer(many=True, required=False),
+        "activities": ActivityInputSerializer(many=True, required=False, default=list),
     },
     "The support-intervention plan (Mẫu 04).",
 )
@@ -797,8 +828,8 @@ ReturnPlanStepSerializer = _step_serializer("ReturnPlanStepSerializer", {"reason
 ApprovePlanStepSerializer = _step_serializer(
     "ApprovePlanStepSerializer",
     {
-        "decision_number": text_input(Plan, "decision_number"),
-        "decision_date": serializers.DateField(required=False, allow_null=True),
+        "decision_number": text_input(Plan, "decision_number", default=""),
+        "decision_date": serializers.DateField(required=False, allow_null=True, default=None),
     },
     "The chairman's approval decision (Mẫu 05).",
 )
@@ -821,18 +852,27 @@ MarkNotSubstantiatedStepSerializer = _step_serializer(
 )
 TransferStepSerializer = _step_serializer(
     "TransferStepSerializer",
-    {"commune": CommuneCodeField(required=False, allow_null=True), "reason": _reason()},
+    {
+        "commune": CommuneCodeField(required=False, allow_null=True, default=None),
+        "reason": _reason(),
+    },
 )
 MergeStepSerializer = _step_serializer(
     "MergeStepSerializer",
     {
-        "into": serializers.UUIDField(
-            required=False, allow_null=True, help_text="The id of the case it duplicates."
+        "into": VisibleCaseField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="The id of the case it duplicates.",
         ),
         "reason": _reason(),
     },
 )
 
+# The API's input of each step of the table in cases.workflow (a test holds them equal): each
+# gives its step's service exactly its keyword inputs, resolving ids against the step's case
+# and the acting user (context "case" and "actor").
 STEP_INPUTS: dict[str, type[StepInputSerializer]] = {
     "assess_initial": AssessInitialStepSerializer,
     "decide_emergency": DecideEmergencyStepSerializer,

@@ -52,7 +52,7 @@ from cases.models import (
     SpecialCircumstance,
 )
 from cases.names import name_key
-from cases.workflow import OPEN_STATES, STEPS, Step
+from cases.workflow import OPEN_STATES, ROLE, STEPS, Refusal, Step, step_refusal
 
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 # Nothing in this system happened before the Law on Children; older times are typing errors.
@@ -374,17 +374,15 @@ def _begin(*, actor: User, case: Case, name: str) -> tuple[Case, Step]:
     """Lock the case and check the workflow table: the role, then the state."""
     step = STEPS[name]
     locked = Case.objects.select_for_update().select_related("child").get(pk=case.pk)
-    perms = case_permissions(actor, locked)
-    if step.permission not in perms:
-        raise StepNotPermitted(
-            _("Your role may not take the step “%(step)s”.") % {"step": step.label}
-        )
-    if locked.status not in step.sources:
-        raise StepNotAvailable(
-            _("“%(step)s” cannot be taken while the case is “%(status)s”.")
-            % {"step": step.label, "status": locked.get_status_display()}
-        )
+    raise_refusal(step_refusal(step, case=locked, permissions=case_permissions(actor, locked)))
     return locked, step
+
+
+def raise_refusal(refusal: Refusal | None) -> None:
+    """Raise the workflow table's refusal (cases.workflow.step_refusal) as its exception."""
+    if refusal is None:
+        return
+    raise (StepNotPermitted if refusal.kind == ROLE else StepNotAvailable)(refusal.message)
 
 
 def _finish(
@@ -1101,21 +1099,6 @@ def case_merge(*, actor: User, case: Case, into: Case, reason: str) -> Case:
     )
     deadlines_on_event(case=case, event=Event.CASE_FINISHED, at=now)
     return case
-
-
-STEP_SERVICES = {
-    "assess_initial": case_assess_initial,
-    "decide_emergency": case_decide_emergency,
-    "assess_specific": case_assess_specific,
-    "hold_needs_meeting": case_hold_needs_meeting,
-    "submit_plan": case_submit_plan,
-    "return_plan": case_return_plan,
-    "approve_plan": case_approve_plan,
-    "start_implementation": case_start_implementation,
-    "record_review": case_record_review,
-    "close": case_close,
-    "mark_not_substantiated": case_mark_not_substantiated,
-}
 
 
 # ---------------------------------------------------------------------------------------------

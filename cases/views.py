@@ -58,7 +58,7 @@ from cases.selectors import (
     overdue_by_commune_for,
     plans_awaiting_approval_for,
 )
-from cases.workflow import OPEN_STATES, STEPS, Step, steps_available
+from cases.workflow import OPEN_STATES, ROLE, STEPS, Step, step_refusal, steps_available
 from config.keyset import InvalidCursor, first_rows_counted, keyset_page
 
 CASES_PER_PAGE = 25
@@ -385,29 +385,25 @@ def case_readers_page(request: HttpRequest, public_id: uuid.UUID) -> HttpRespons
 # Workflow steps: one form page per step of the table in cases.workflow
 
 
-@dataclass(frozen=True)
-class StepPage:
-    form: type[case_forms.StepForm]
-    service: Callable[..., Any]
-
-
-STEP_PAGES: dict[str, StepPage] = {
-    "assess_initial": StepPage(case_forms.AssessInitialForm, services.case_assess_initial),
-    "decide_emergency": StepPage(case_forms.DecideEmergencyForm, services.case_decide_emergency),
-    "extend_separation": StepPage(case_forms.ExtendSeparationForm, services.case_extend_separation),
-    "end_separation": StepPage(case_forms.EndSeparationForm, services.case_end_separation),
-    "assess_specific": StepPage(case_forms.AssessSpecificForm, services.case_assess_specific),
-    "hold_needs_meeting": StepPage(case_forms.NeedsMeetingForm, services.case_hold_needs_meeting),
-    "draft_plan": StepPage(case_forms.DraftPlanForm, services.case_draft_plan),
-    "submit_plan": StepPage(case_forms.ConfirmForm, services.case_submit_plan),
-    "return_plan": StepPage(case_forms.ReasonForm, services.case_return_plan),
-    "approve_plan": StepPage(case_forms.ApprovePlanForm, services.case_approve_plan),
-    "start_implementation": StepPage(case_forms.ConfirmForm, services.case_start_implementation),
-    "record_review": StepPage(case_forms.RecordReviewForm, services.case_record_review),
-    "close": StepPage(case_forms.CloseForm, services.case_close),
-    "mark_not_substantiated": StepPage(case_forms.ReasonForm, services.case_mark_not_substantiated),
-    "transfer": StepPage(case_forms.TransferForm, services.case_transfer),
-    "merge": StepPage(case_forms.MergeForm, services.case_merge),
+# The pages' input of each step of the table in cases.workflow (a test holds them equal); the
+# step's service and whether it may be taken come from the table.
+STEP_FORMS: dict[str, type[case_forms.StepForm]] = {
+    "assess_initial": case_forms.AssessInitialForm,
+    "decide_emergency": case_forms.DecideEmergencyForm,
+    "extend_separation": case_forms.ExtendSeparationForm,
+    "end_separation": case_forms.EndSeparationForm,
+    "assess_specific": case_forms.AssessSpecificForm,
+    "hold_needs_meeting": case_forms.NeedsMeetingForm,
+    "draft_plan": case_forms.DraftPlanForm,
+    "submit_plan": case_forms.ConfirmForm,
+    "return_plan": case_forms.ReasonForm,
+    "approve_plan": case_forms.ApprovePlanForm,
+    "start_implementation": case_forms.ConfirmForm,
+    "record_review": case_forms.RecordReviewForm,
+    "close": case_forms.CloseForm,
+    "mark_not_substantiated": case_forms.ReasonForm,
+    "transfer": case_forms.TransferForm,
+    "merge": case_forms.MergeForm,
 }
 
 # What a step page shows above its form, so the person deciding sees what they decide on.
@@ -430,13 +426,6 @@ def _step_form_kwargs(request: HttpRequest, step: Step, case: Case) -> dict[str,
 
 def _int(text: str) -> int:
     return case_forms.parse_id(text) or 0
-
-
-def _not_available_message(step: Step, case: Case) -> str:
-    return _("“%(step)s” cannot be taken while the case is “%(status)s”.") % {
-        "step": step.label,
-        "status": case.get_status_display(),
-    }
 
 
 def _step_context(step: Step, case: Case) -> dict[str, Any]:
@@ -466,17 +455,15 @@ def _step_context(step: Step, case: Case) -> dict[str, Any]:
 def case_step(request: HttpRequest, public_id: uuid.UUID, step_name: str) -> HttpResponse:
     """GET: the step's form. POST: take the step through its service, then back to the case."""
     case = case_get_for(user=request.user, public_id=public_id)
-    page = STEP_PAGES.get(step_name)
-    if page is None:
+    form_class = STEP_FORMS.get(step_name)
+    if form_class is None:
         raise Http404
     step = STEPS[step_name]
-    permissions = case_permissions(request.user, case)
-    if step.permission not in permissions:
-        raise services.StepNotPermitted(
-            _("Your role may not take the step “%(step)s”.") % {"step": step.label}
-        )
+    refused = step_refusal(step, case=case, permissions=case_permissions(request.user, case))
+    if refused is not None and refused.kind == ROLE:
+        services.raise_refusal(refused)
     data = request.POST if request.method == "POST" else None
-    form = page.form(
+    form = form_class(
         data=data,
         case=case,
         user=request.user,
@@ -484,13 +471,13 @@ def case_step(request: HttpRequest, public_id: uuid.UUID, step_name: str) -> Htt
     )
     refusal = ""
     status = 200
-    if case.status not in step.sources:
-        refusal, status = _not_available_message(step, case), CONFLICT
+    if refused is not None:
+        refusal, status = refused.message, CONFLICT
     elif request.method == "POST" and not form.redisplay:
         status = INVALID
         if form.is_valid():
             try:
-                page.service(actor=request.user, case=case, **form.service_kwargs())
+                step.service(actor=request.user, case=case, **form.service_kwargs())
             except services.StepNotAvailable as error:
                 refusal, status = error.message, CONFLICT
             except ValidationError as error:

@@ -4,11 +4,15 @@ state it leads to, the case permission it needs (which decides the role: the off
 drafts, the chairman decides and approves), and what it requires.
 
 cases.services checks this table before every status change; nothing else assigns a status.
+Each step's service is cases.services.case_<name>, and step_refusal is the one answer to "may
+this user take this step on this case now, and if not, why" for services, pages and the API.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +47,44 @@ class Step:
     permission: str
     requires: Promise
     form: str = ""  # the Decree 56 form the step produces, if any
+
+    @property
+    def service(self) -> Callable[..., Any]:
+        """The service that takes the step: cases.services.case_<name>(*, actor, case, **inputs)."""
+        from cases import services
+
+        return getattr(services, f"case_{self.name}")
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a step may not be taken now: the role (`role`: 403) or the state (`state`: 409)."""
+
+    kind: str
+    message: str
+
+
+ROLE = "role"
+STATE = "state"
+
+
+def step_refusal(step: Step, *, case: Case, permissions: set[str]) -> Refusal | None:
+    """
+    May a user holding `permissions` on the case take `step` now, and if not, why: the one
+    answer the service gives under its row lock and the pages, the API and the templates give
+    before it (the role first, then the state).
+    """
+    if step.permission not in permissions:
+        return Refusal(
+            ROLE, _("Your role may not take the step “%(step)s”.") % {"step": step.label}
+        )
+    if case.status not in step.sources:
+        return Refusal(
+            STATE,
+            _("“%(step)s” cannot be taken while the case is “%(status)s”.")
+            % {"step": step.label, "status": case.get_status_display()},
+        )
+    return None
 
 
 STEPS: dict[str, Step] = {
@@ -217,5 +259,5 @@ def steps_available(*, case: Case, permissions: set[str]) -> list[Step]:
     return [
         step
         for step in STEPS.values()
-        if case.status in step.sources and step.permission in permissions
+        if step_refusal(step, case=case, permissions=permissions) is None
     ]
