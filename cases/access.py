@@ -271,18 +271,38 @@ def shared_permissions(user: User, case: Case) -> set[str]:
     return codenames & ALL_CASE_PERMISSIONS
 
 
-def case_permissions(user: User, case: Case) -> set[str]:
+class CasePermissions(frozenset):
+    """
+    The case permissions a user holds on one case, read once for a page or an answer. Asking
+    it about an action that does not exist is an error, not a quiet "no": `"chnage_case" in
+    permissions` raises, as can() does. (A template's {% if %} turns any error into False, so
+    templates are given named flags, e.g. `can_change`, not this set.)
+    """
+
+    def __contains__(self, action: object) -> bool:
+        if action not in ALL_CASE_PERMISSIONS:
+            raise ValueError(f"Unknown case action: {action}")
+        return frozenset.__contains__(self, action)
+
+    def can(self, action: str) -> bool:
+        return action in self
+
+
+NO_PERMISSIONS = CasePermissions()
+
+
+def case_permissions(user: User, case: Case) -> CasePermissions:
     """Return every case permission the user holds on this one case."""
     if not user.is_authenticated or not user.is_active:
-        return set()
-    return jurisdiction_of(user).permissions_for(case) | shared_permissions(user, case)
+        return NO_PERMISSIONS
+    return CasePermissions(
+        jurisdiction_of(user).permissions_for(case) | shared_permissions(user, case)
+    )
 
 
 def can(user: User, action: str, case: Case) -> bool:
     """Decide whether the user may take `action` (a case permission codename) on the case."""
-    if action not in ALL_CASE_PERMISSIONS:
-        raise ValueError(f"Unknown case action: {action}")
-    return action in case_permissions(user, case)
+    return case_permissions(user, case).can(action)
 
 
 def can_see(user: User, case: Case) -> bool:

@@ -157,6 +157,14 @@ def test_a_share_to_one_user_reaches_only_that_user(world):
 def test_an_unknown_action_is_a_programming_error(world):
     with pytest.raises(ValueError, match="Unknown case action"):
         can(world.officer, "delete_everything", world.case)
+    # The set a page reads once refuses a misspelt action too, where a plain set said "no".
+    permissions = case_permissions(world.officer, world.case)
+    assert "change_case" in permissions
+    assert permissions.can("assess_case")
+    with pytest.raises(ValueError, match="Unknown case action"):
+        _ = "chnage_case" in permissions
+    with pytest.raises(ValueError, match="Unknown case action"):
+        _ = "chnage_case" in case_permissions(world.nobody, world.case)
 
 
 def test_a_case_takes_its_province_from_its_commune(world):
