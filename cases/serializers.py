@@ -22,7 +22,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import AdministrativeUnit, Organisation
-from accounts.serializers import AdministrativeUnitSerializer
+from accounts.serializers import AdministrativeUnitSerializer, CommuneCodeField
 from cases.models import (
     Assessment,
     Case,
@@ -77,25 +77,6 @@ class UserRefSerializer(serializers.Serializer):
 class OrganisationRefSerializer(serializers.Serializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     name = serializers.CharField(read_only=True)
-
-
-class CommuneCodeField(serializers.SlugRelatedField):
-    """A current commune, given by its official code (e.g. "00004")."""
-
-    default_error_messages = {
-        "does_not_exist": _("No current commune has the code “{value}”."),
-        "invalid": _("Give the commune's official code."),
-    }
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "queryset",
-            AdministrativeUnit.objects.filter(
-                level=AdministrativeUnit.Level.COMMUNE, valid_to__isnull=True
-            ),
-        )
-        kwargs.setdefault("help_text", "The commune's official code (mã xã).")
-        super().__init__(slug_field="code", **kwargs)
 
 
 @extend_schema_field({"type": "string", "format": "uuid"})
@@ -780,9 +761,7 @@ ExtendSeparationStepSerializer = _step_serializer(
         "decision": RunningSeparationField(help_text="The separation decision's id."),
         "new_ends_at": BoundedDateTimeField(),
         "reason": _reason(),
-        "authority_reference": text_input(
-            SeparationExtension, "authority_reference", default=""
-        ),
+        "authority_reference": text_input(SeparationExtension, "authority_reference", default=""),
     },
 )
 EndSeparationStepSerializer = _step_serializer(

@@ -13,11 +13,9 @@ from typing import Any
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.models import AdministrativeUnit
-from accounts.serializers import AdministrativeUnitSerializer
+from accounts.serializers import AdministrativeUnitSerializer, CommuneCodeField
 from cases.models import Case, Sex
 from cases.serializers import StrictFieldsMixin, choice_input, text_input
 from config.api import BoundedDateTimeField, schema_enum_name
@@ -64,44 +62,6 @@ for _choices_class, _name in (
 
 # ---------------------------------------------------------------------------------------------
 # Fields
-
-
-class CommuneCodeField(serializers.RelatedField):
-    """A current commune (level commune, no end of validity), given by its official code."""
-
-    default_error_messages = {
-        "does_not_exist": _("No current commune has the code “{value}”."),
-        "invalid": _("Give the commune's official code."),
-    }
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault(
-            "queryset",
-            AdministrativeUnit.objects.filter(
-                level=AdministrativeUnit.Level.COMMUNE, valid_to__isnull=True
-            ),
-        )
-        kwargs.setdefault("help_text", 'The commune\'s official code (mã xã), e.g. "00004".')
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data: Any) -> AdministrativeUnit:
-        if not isinstance(data, (str, int)) or isinstance(data, bool) or not str(data).strip():
-            self.fail("invalid")
-        code = str(data).strip()[:20]
-        if not code.isprintable() or any("\ud800" <= ch <= "\udfff" for ch in code):
-            self.fail("invalid")
-        commune = self.get_queryset().filter(code=code).order_by("-valid_from", "pk").first()
-        if commune is None:
-            self.fail("does_not_exist", value=code)
-        return commune
-
-    def to_representation(self, value: AdministrativeUnit) -> str:
-        return value.code
-
-
-extend_schema_field({"type": "string", "description": "The commune's official code (mã xã)."})(
-    CommuneCodeField
-)
 
 
 def _child_age(**kwargs: Any) -> serializers.IntegerField:
