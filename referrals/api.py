@@ -13,11 +13,12 @@ one error shape of config.api.
 
 from __future__ import annotations
 
+import datetime
 import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -105,7 +106,10 @@ SENDER_STATES = {
 
 
 def _with_details(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
-    """Everything either side's answer reads, in a fixed number of queries for any page."""
+    """
+    Everything either side's answer reads, in a fixed number of queries for any page (the
+    `overdue` field reads the `is_overdue` annotation: with_overdue before this).
+    """
     return referrals.select_related(
         "case",
         "case__child",
@@ -125,10 +129,9 @@ def referral_data(user: User, referrals: list[Referral]) -> list[dict[str, Any]]
     """
     Each referral as this user may read it: the sender's side where the user reads the case's
     whole file (its commune and province, or a share such as the hotline's), the receiving
-    organisation's side otherwise.
+    organisation's side otherwise. The referrals carry `is_overdue` (Referral.objects.with_overdue).
     """
     full = full_file_ids(user, [referral.case for referral in referrals])
-    context = {"now": timezone.now()}
     # One serializer per side for the whole page (binding a serializer's fields costs far
     # more than a row's values: at 50 rows a serializer per row cost ~100 ms).
     sent = [r for r in referrals if r.case_id in full]
@@ -137,12 +140,8 @@ def referral_data(user: User, referrals: list[Referral]) -> list[dict[str, Any]]
         zip(
             [r.pk for r in sent] + [r.pk for r in received],
             [
-                *(SentReferralSerializer(sent, many=True, context=context).data if sent else []),
-                *(
-                    ReceivedReferralSerializer(received, many=True, context=context).data
-                    if received
-                    else []
-                ),
+                *(SentReferralSerializer(sent, many=True).data if sent else []),
+                *(ReceivedReferralSerializer(received, many=True).data if received else []),
             ],
             strict=True,
         )
@@ -153,21 +152,19 @@ def referral_data(user: User, referrals: list[Referral]) -> list[dict[str, Any]]
 def _referral_for(user: User, public_id: Any) -> Referral:
     """The referral the user may see (the selector decides), with what its answer reads."""
     referral = selectors.referral_get_for(user=user, public_id=public_id)
-    return _with_details(Referral.objects.filter(pk=referral.pk)).get()
+    return _with_details(Referral.objects.filter(pk=referral.pk).with_overdue()).get()
 
 
-def _overdue(referrals: QuerySet[Referral], overdue: bool) -> QuerySet[Referral]:
-    now = timezone.now()
-    feedback = ReferralUpdate.objects.filter(
-        referral=OuterRef("pk"), kind=ReferralUpdate.Kind.FEEDBACK
-    )
-    late = Q(status=Referral.Status.SENT, acknowledge_due_at__lt=now) | Q(
-        status__in=[Referral.Status.ACKNOWLEDGED, Referral.Status.ACCEPTED],
-        feedback_due_at__lt=now,
-        has_feedback=False,
-    )
-    referrals = referrals.annotate(has_feedback=Exists(feedback))
-    return referrals.filter(late) if overdue else referrals.exclude(late)
+def _overdue(
+    referrals: QuerySet[Referral], overdue: bool | None, now: datetime.datetime
+) -> QuerySet[Referral]:
+    """
+    The `?overdue=` filter and the `overdue` field from one expression at one moment
+    (Referral.objects.with_overdue): a row listed by `?overdue=0` never says `overdue: true`.
+    """
+    if overdue is None:
+        return referrals.with_overdue(now)
+    return referrals.overdue(now) if overdue else referrals.not_overdue(now)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -304,8 +301,7 @@ class ReferralListView(ReferralAPIView):
             referrals = referrals.filter(status=filters["status"])
         if filters.get("case") is not None:
             referrals = referrals.filter(case__public_id=filters["case"])
-        if filters.get("overdue") is not None:
-            referrals = _overdue(referrals, filters["overdue"])
+        referrals = _overdue(referrals, filters.get("overdue"), timezone.now())
         page = self.paginate_queryset(_with_details(referrals))
         selectors.audit_referral_rows(user=request.user, referrals=page)
         return self.get_paginated_response(referral_data(request.user, page))

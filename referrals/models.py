@@ -6,10 +6,13 @@ per-case share it grants the organisation for as long as it is open (DESIGN §4,
 
 from __future__ import annotations
 
+import datetime
 import uuid
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
@@ -45,6 +48,47 @@ class SharingRule(models.Model):
             if (get_language() or "vi").startswith("en")
             else (self.explanation_vi)
         )
+
+
+class ReferralQuerySet(models.QuerySet):
+    """
+    Referral overdue, stated once, in the database: a referral is overdue when it is sent and
+    its acknowledgement is late (now > acknowledge_due_at), or when it is acknowledged or
+    accepted, has no update of kind feedback, and its feedback is late (now > feedback_due_at).
+    Nothing else is overdue. One expression for every reader (the inbox page and the home
+    counts, the API's `overdue` field and `?overdue=` filter): each reads the annotation in the
+    query that reads the rows, never a query per row.
+    """
+
+    def _overdue_when(self, now: datetime.datetime) -> Q:
+        feedback = ReferralUpdate.objects.filter(
+            referral=OuterRef("pk"), kind=ReferralUpdate.Kind.FEEDBACK
+        )
+        late_acknowledgement = Q(status=Referral.Status.SENT, acknowledge_due_at__lt=now)
+        late_feedback = Q(
+            status__in=[Referral.Status.ACKNOWLEDGED, Referral.Status.ACCEPTED],
+            feedback_due_at__lt=now,
+        ) & ~Exists(feedback)
+        return late_acknowledgement | late_feedback
+
+    def with_overdue(self, now: datetime.datetime | None = None) -> ReferralQuerySet:
+        """Annotate `is_overdue` (True or False, never null) as of `now` (default: now)."""
+        now = now or timezone.now()
+        return self.annotate(
+            is_overdue=models.Case(
+                models.When(self._overdue_when(now), then=models.Value(True)),
+                default=models.Value(False),
+                output_field=models.BooleanField(),
+            )
+        )
+
+    def overdue(self, now: datetime.datetime | None = None) -> ReferralQuerySet:
+        """Only the overdue referrals, annotated as with_overdue."""
+        return self.with_overdue(now).filter(is_overdue=True)
+
+    def not_overdue(self, now: datetime.datetime | None = None) -> ReferralQuerySet:
+        """Only the referrals that are not overdue, annotated as with_overdue."""
+        return self.with_overdue(now).filter(is_overdue=False)
 
 
 class Referral(models.Model):
@@ -93,6 +137,8 @@ class Referral(models.Model):
     decline_reason = models.TextField(_("reason for declining"), blank=True)
     closed_at = models.DateTimeField(_("completed or revoked at"), null=True, blank=True)
     revoke_reason = models.TextField(_("reason for revoking"), blank=True)
+
+    objects = ReferralQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("referral")

@@ -19,9 +19,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import HttpRequest
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
@@ -64,38 +63,9 @@ GROUP_LABELS: dict[str, Any] = {
 }
 
 
-def is_overdue(
-    status: str,
-    acknowledge_due_at: datetime.datetime,
-    feedback_due_at: datetime.datetime,
-    has_feedback: bool,
-    now: datetime.datetime,
-) -> bool:
-    """referrals.selectors.referral_is_overdue, from values already read (no query per row)."""
-    if status == Referral.Status.SENT:
-        return now > acknowledge_due_at
-    if status in (Referral.Status.ACKNOWLEDGED, Referral.Status.ACCEPTED):
-        return not has_feedback and now > feedback_due_at
-    return False
-
-
-def with_feedback_flag(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
-    """Annotate whether any feedback was given, in the same query."""
-    feedback = ReferralUpdate.objects.filter(
-        referral=OuterRef("pk"), kind=ReferralUpdate.Kind.FEEDBACK
-    )
-    return referrals.annotate(has_feedback=Exists(feedback))
-
-
-def group_of(referral: Referral, now: datetime.datetime) -> str:
-    overdue = is_overdue(
-        referral.status,
-        referral.acknowledge_due_at,
-        referral.feedback_due_at,
-        referral.has_feedback,
-        now,
-    )
-    return "overdue" if overdue else referral.status
+def group_of(referral: Referral) -> str:
+    """The inbox group of a referral read with Referral.objects.with_overdue."""
+    return "overdue" if referral.is_overdue else referral.status
 
 
 @dataclass
@@ -107,24 +77,18 @@ class InboxGroup:
 
 def inbox_groups(user: User, now: datetime.datetime | None = None) -> list[InboxGroup]:
     """The user's open referrals in four groups; an overdue referral is only under overdue."""
-    now = now or timezone.now()
     groups = {key: InboxGroup(key, GROUP_LABELS[key]) for key in GROUPS}
-    for referral in with_feedback_flag(referral_inbox_for(user=user)):
-        referral.overdue = group_of(referral, now) == "overdue"
-        groups[group_of(referral, now)].referrals.append(referral)
+    for referral in referral_inbox_for(user=user).with_overdue(now):
+        groups[group_of(referral)].referrals.append(referral)
     return list(groups.values())
 
 
 def inbox_counts(user: User, now: datetime.datetime | None = None) -> dict[str, int]:
     """How many referrals each group holds (one light query)."""
-    now = now or timezone.now()
     counts = dict.fromkeys(GROUPS, 0)
-    rows = with_feedback_flag(referral_inbox_for(user=user)).values_list(
-        "status", "acknowledge_due_at", "feedback_due_at", "has_feedback"
-    )
-    for status, acknowledge_due_at, feedback_due_at, has_feedback in rows:
-        overdue = is_overdue(status, acknowledge_due_at, feedback_due_at, has_feedback, now)
-        counts["overdue" if overdue else status] += 1
+    rows = referral_inbox_for(user=user).with_overdue(now).values_list("status", "is_overdue")
+    for status, is_overdue in rows:
+        counts["overdue" if is_overdue else status] += 1
     return counts
 
 

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from accounts.models import User
 from audit.services import audit_reads, audit_rows_read, read_event
@@ -92,16 +91,6 @@ def referral_inbox_for(*, user: User) -> QuerySet[Referral]:
         .select_related("case", "case__child", "organisation")
         .order_by("acknowledge_due_at", "id")
     )
-
-
-def referral_is_overdue(referral: Referral, now=None) -> bool:
-    now = now or timezone.now()
-    if referral.status == Referral.Status.SENT:
-        return now > referral.acknowledge_due_at
-    if referral.status in (Referral.Status.ACKNOWLEDGED, Referral.Status.ACCEPTED):
-        has_feedback = referral.updates.filter(kind="feedback").exists()
-        return not has_feedback and now > referral.feedback_due_at
-    return False
 
 
 def is_recipient(*, user: User, referral: Referral) -> bool:

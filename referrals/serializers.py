@@ -14,11 +14,9 @@ referrals.services, which name the same fields.
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Mapping
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -135,20 +133,6 @@ class ReferralUpdateSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def _has_feedback(referral: Referral) -> bool:
-    # From the prefetched updates (the list views prefetch them): no query per row.
-    return any(u.kind == ReferralUpdate.Kind.FEEDBACK for u in referral.updates.all())
-
-
-def referral_overdue(referral: Referral, now: datetime.datetime) -> bool:
-    """Acknowledgement late while sent; feedback late while acknowledged or accepted."""
-    if referral.status == Referral.Status.SENT:
-        return now > referral.acknowledge_due_at
-    if referral.status in (Referral.Status.ACKNOWLEDGED, Referral.Status.ACCEPTED):
-        return not _has_feedback(referral) and now > referral.feedback_due_at
-    return False
-
-
 class _ReferralBase(serializers.Serializer):
     id = serializers.UUIDField(source="public_id", read_only=True)
     view = serializers.SerializerMethodField(
@@ -175,7 +159,9 @@ class _ReferralBase(serializers.Serializer):
     updates = ReferralUpdateSerializer(many=True, read_only=True)
 
     def get_overdue(self, referral: Referral) -> bool:
-        return referral_overdue(referral, self.context.get("now") or timezone.now())
+        # Read in the query that read the row (Referral.objects.with_overdue): the one rule,
+        # at the same moment as the `?overdue=` filter of the same request.
+        return referral.is_overdue
 
     @extend_schema_field(ReceiptSerializer(allow_null=True))
     def get_receipt(self, referral: Referral) -> dict[str, Any] | None:
