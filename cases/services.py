@@ -225,13 +225,16 @@ def _clean_record(data: dict[str, Any], *, current: Case | None = None) -> dict[
 def case_create(
     *,
     commune: AdministrativeUnit,
-    child: Child | None = None,
+    child: Child | dict[str, Any] | None = None,
     child_name: str = "",
     received_at: datetime.datetime | None = None,
     received_by: User | None = None,
     **record: Any,
 ) -> Case:
-    """Open a case held by `commune` (its province follows) and start its clocks."""
+    """
+    Open a case held by `commune` (its province follows) and start its clocks. `child` is the
+    child already on record, or the fields of a new one (an intake's), or None (`child_name`).
+    """
     if commune.level != AdministrativeUnit.Level.COMMUNE:
         raise ValidationError({"commune": _("The responsible unit must be a commune.")})
     received_at = received_at or timezone.now()
@@ -242,6 +245,8 @@ def case_create(
     record = _clean_record(record)
     if child is None:
         child = Child.objects.create(full_name=child_name)
+    elif isinstance(child, dict):
+        child = Child.objects.create(**child)
     case = Case.objects.create(
         number=case_number_next(year=timezone.localtime(received_at).year),
         child=child,
@@ -253,6 +258,30 @@ def case_create(
     )
     deadlines_on_event(case=case, event=Event.CASE_RECEIVED, at=received_at)
     return case
+
+
+def case_history_add(
+    *, actor: User, case: Case, name: str, reason: str = "", details: dict[str, Any] | None = None
+) -> CaseTransition:
+    """
+    A row of the case's history for an event that is no step of the workflow and leaves its
+    state as it is (a referral sent or answered): the one way another app writes history.
+    """
+    return CaseTransition.objects.create(
+        case=case,
+        name=name,
+        from_status=case.status,
+        to_status=case.status,
+        actor=actor,
+        reason=reason,
+        details=details or {},
+    )
+
+
+def notify(recipients: Iterable[User], *, kind: str, case: Case | None = None) -> None:
+    """Tell each recipient (an in-app notice): the one way any app writes a notice."""
+    for user in recipients:
+        Notification.objects.create(recipient=user, kind=kind, case=case)
 
 
 def communes_where_user_opens_cases(*, user: User) -> list[AdministrativeUnit]:
@@ -1067,8 +1096,7 @@ def case_transfer(*, actor: User, case: Case, commune: AdministrativeUnit, reaso
     )
     # The clocks are the new commune's work now (their scope column, cases.models.CaseDeadline).
     CaseDeadline.objects.filter(case=case).update(commune=commune)
-    for user in recipients_for(case, ["cp_officer"]):
-        Notification.objects.create(recipient=user, kind=Notification.Kind.CASE_ASSIGNED, case=case)
+    notify(recipients_for(case, ["cp_officer"]), kind=Notification.Kind.CASE_ASSIGNED, case=case)
     return case
 
 

@@ -19,7 +19,7 @@ from audit.services import audited
 from cases import services as case_services
 from cases.access import can_see
 from cases.deadlines import recipients_for
-from cases.models import Case, Child, Notification, Sex
+from cases.models import Case, Notification, Sex
 from cases.names import name_key
 from cases.workflow import OPEN_STATES
 from hotline.models import (
@@ -227,8 +227,7 @@ def report_submit(
         narrative=narrative.strip(),
         urgency=urgency,
     )
-    for user in officers_of(commune):
-        Notification.objects.create(recipient=user, kind=Notification.Kind.INTAKE_RECEIVED)
+    case_services.notify(officers_of(commune), kind=Notification.Kind.INTAKE_RECEIVED)
     return report
 
 
@@ -289,12 +288,12 @@ def intake_open_case(
         raise ValidationError(
             {"commune": _("Open the case in your commune; transfer it afterwards if needed.")}
         )
-    child = Child.objects.create(
-        full_name=item.child_name,
-        estimated_age=item.child_age,
-        sex=item.child_sex,
-        residence_commune=item.residence_commune,
-    )
+    child = {
+        "full_name": item.child_name,
+        "estimated_age": item.child_age,
+        "sex": item.child_sex,
+        "residence_commune": item.residence_commune,
+    }
     record: dict[str, Any] = {
         "incident_commune": item.incident_commune,
         "incident_place": item.place,
@@ -333,11 +332,11 @@ def intake_open_case(
     if isinstance(item, Call):
         _hotline_follows(case, actor)
     _decide(item, actor, status=IntakeStatus.CASE_OPENED, case=case)
-    for user in officers_of(commune):
-        if user != actor:
-            Notification.objects.create(
-                recipient=user, kind=Notification.Kind.CASE_ASSIGNED, case=case
-            )
+    case_services.notify(
+        [user for user in officers_of(commune) if user != actor],
+        kind=Notification.Kind.CASE_ASSIGNED,
+        case=case,
+    )
     return case
 
 

@@ -23,7 +23,7 @@ from audit.services import audit_record, audited
 from cases import services as case_services
 from cases.access import case_permissions
 from cases.deadlines import deadline_move, deadlines_on_event, due_at
-from cases.models import Case, CaseTransition, ConsentRecord, DeadlineRule, Measure, Notification
+from cases.models import Case, ConsentRecord, DeadlineRule, Measure, Notification
 from cases.workflow import OPEN_STATES
 from referrals.allowlists import case_summary
 from referrals.models import Referral, ReferralGroupObjectPermission, ReferralUpdate, SharingRule
@@ -88,12 +88,10 @@ def sharing_rule_for(kind: str) -> SharingRule | None:
 
 
 def _history(case: Case, actor: User, name: str, referral: Referral, reason: str = "") -> None:
-    CaseTransition.objects.create(
+    case_services.case_history_add(
+        actor=actor,
         case=case,
         name=name,
-        from_status=case.status,
-        to_status=case.status,
-        actor=actor,
         reason=reason,
         details={"organisation": referral.organisation.name, "referral": str(referral.public_id)},
     )
@@ -212,10 +210,9 @@ def referral_send(
         )
     _share_sync(case, organisation)
     _history(case, actor, "referral_sent", referral)
-    for user in _members(organisation):
-        Notification.objects.create(
-            recipient=user, kind=Notification.Kind.REFERRAL_RECEIVED, case=case
-        )
+    case_services.notify(
+        _members(organisation), kind=Notification.Kind.REFERRAL_RECEIVED, case=case
+    )
     return referral
 
 
