@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from django.db import models
@@ -42,7 +41,7 @@ from cases.models import (
 )
 from cases.services import CHILD_FIELDS, FAMILY_FIELDS, RECORD_FIELDS, SPECIFIC_TEXT_FIELDS
 from cases.workflow import STEPS
-from config.api import BoundedDateTimeField, schema_enum_name
+from config.api import BoundedDateTimeField, StrictFieldsMixin, schema_enum_name
 
 for _choices_class, _name in (
     (Case.Status, "CaseStatusEnum"),
@@ -100,20 +99,6 @@ class PublicIdField(serializers.RelatedField):
 
     def to_representation(self, value: models.Model) -> str:
         return str(value.public_id)
-
-
-class StrictFieldsMixin:
-    """Refuse keys the serializer does not accept, naming each one (no silent drops)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = [key for key in data if key not in writable]
-            if unknown:
-                raise serializers.ValidationError(
-                    {key: [_("This field cannot be changed here.")] for key in unknown}
-                )
-        return super().to_internal_value(data)
 
 
 def text_input(model: type[models.Model], name: str, **kwargs: Any) -> serializers.CharField:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -209,6 +210,23 @@ class SafeJSONRenderer(JSONRenderer):
             return super().render(data, accepted_media_type, renderer_context)
         except UnicodeEncodeError:
             return json.dumps(data, cls=self.encoder_class, ensure_ascii=True).encode()
+
+
+class StrictFieldsMixin:
+    """
+    Refuse keys the serializer does not accept, naming each one (nothing is dropped silently):
+    the one such rule for every API's input.
+    """
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, Mapping):
+            writable = {name for name, field in self.fields.items() if not field.read_only}
+            unknown = [key for key in data if key not in writable]
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [gettext_lazy("This field is not accepted here.")] for key in unknown}
+                )
+        return super().to_internal_value(data)
 
 
 class BoundedDateTimeField(serializers.DateTimeField):

@@ -17,8 +17,8 @@ from rest_framework import serializers
 
 from accounts.serializers import AdministrativeUnitSerializer, CommuneCodeField
 from cases.models import Case, Sex
-from cases.serializers import StrictFieldsMixin, choice_input, text_input
-from config.api import BoundedDateTimeField, schema_enum_name
+from cases.serializers import choice_input, text_input
+from config.api import BoundedDateTimeField, StrictFieldsMixin, schema_enum_name
 from hotline.models import (
     Call,
     CloseReason,

@@ -14,7 +14,6 @@ referrals.services, which name the same fields.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -25,7 +24,7 @@ from accounts.models import Organisation
 from accounts.serializers import AdministrativeUnitSerializer
 from cases.models import Measure
 from cases.serializers import SummaryFieldSerializer, UserRefSerializer
-from config.api import BoundedDateTimeField, schema_enum_name
+from config.api import BoundedDateTimeField, StrictFieldsMixin, schema_enum_name
 from referrals.allowlists import case_summary
 from referrals.models import Referral, ReferralUpdate
 from referrals.services import RECEIVING_KINDS
@@ -76,20 +75,6 @@ for _choices_class, _name in (
     (Box, "ReferralBoxEnum"),
 ):
     schema_enum_name(_choices_class, _name)
-
-
-class StrictFieldsMixin:
-    """Refuse keys the serializer does not accept, naming each one (nothing dropped silently)."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, Mapping):
-            writable = {name for name, field in self.fields.items() if not field.read_only}
-            unknown = [key for key in data if key not in writable]
-            if unknown:
-                raise serializers.ValidationError(
-                    {key: [_("This field is not accepted here.")] for key in unknown}
-                )
-        return super().to_internal_value(data)
 
 
 def _optional_text(**kwargs: Any) -> serializers.CharField:
