@@ -42,6 +42,7 @@ from accounts.models import User
 from cases import services
 from cases.access import VIEW_CASE, case_permissions, full_file_ids
 from cases.deadlines import deadline_view
+from cases.downloads import document_response
 from cases.hooks import summary_fields_for
 from cases.models import (
     Case,
@@ -52,7 +53,6 @@ from cases.models import (
 )
 from cases.selectors import (
     audit_case_rows,
-    audit_document_download,
     case_get_for,
     case_rows_for,
 )
@@ -722,16 +722,4 @@ class DocumentDownloadView(CaseAPIView):
         document = case.documents.filter(public_id=_uuid_or_404(document_id)).first()
         if document is None:
             raise Http404
-        try:
-            handle = document.file.storage.open(document.file.name, "rb")
-        except FileNotFoundError:
-            raise Http404 from None
-        audit_document_download(user=request.user, case=case, document=document)
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=document.original_name,
-            content_type=document.content_type,
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        return response
+        return document_response(user=request.user, case=case, document=document)

@@ -36,6 +36,7 @@ from cases import forms as case_forms
 from cases import services
 from cases.access import VIEW_CASE, case_permissions
 from cases.deadlines import DeadlineView, deadline_view
+from cases.downloads import document_response
 from cases.hooks import HISTORY_LABELS, case_sections, home_sections, summary_fields_for
 from cases.models import (
     Assessment,
@@ -47,7 +48,6 @@ from cases.models import (
 )
 from cases.selectors import (
     audit_case_rows,
-    audit_document_download,
     case_get_for,
     case_list_for,
     case_readers,
@@ -697,20 +697,7 @@ def document_download(
     document = case.documents.filter(public_id=document_id).first()
     if document is None:
         raise Http404
-    try:
-        handle = document.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404 from None
-    audit_document_download(user=request.user, case=case, document=document)
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=document.original_name,
-        content_type=document.content_type,
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return document_response(user=request.user, case=case, document=document)
 
 
 # ---------------------------------------------------------------------------------------------

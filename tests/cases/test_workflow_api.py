@@ -1004,6 +1004,8 @@ def test_a_pdf_is_uploaded_listed_with_its_hash_and_downloaded_only_through_the_
     assert "bien-ban.pdf" in response["Content-Disposition"]
     assert "no-store" in response["Cache-Control"]
     assert response["X-Content-Type-Options"] == "nosniff"
+    # The same sandboxed answer as the page's download (cases.downloads).
+    assert response["Content-Security-Policy"] == "default-src 'none'; sandbox"
 
     outsider = api_for(world.officer2).get(download, HTTP_ACCEPT="application/pdf")
     assert outsider.status_code == 404
