@@ -44,10 +44,10 @@ from cases.access import cases_visible_to
 from cases.models import Case
 from cases.workflow import OPEN_STATES
 from config.api import Conflict, SafeJSONRenderer, error_responses
-from hotline import services
+from hotline import services, triage
 from hotline.idempotency import HEADER as IDEMPOTENCY_HEADER
 from hotline.idempotency import idempotent
-from hotline.models import Call, CollaboratorReport, IntakeStatus
+from hotline.models import Call, CollaboratorReport
 from hotline.selectors import (
     audit_intake_rows,
     call_get_for,
@@ -201,26 +201,13 @@ def _body(request: Request) -> Any:
 
 
 def _may_triage(user: User, item: Call | CollaboratorReport) -> None:
-    """
-    The role first (403), so a refused action is refused before its fields are examined. The
-    service decides again under its lock.
-    """
-    if isinstance(item, Call):
-        if not services.hotline_organisations_of(user):
-            raise services.IntakeNotPermitted(_("Only hotline operators triage calls."))
-    elif item.commune not in services.officer_communes_of(user):
-        raise services.IntakeNotPermitted(
-            _("Only the commune's child-protection officer triages reports.")
-        )
+    """Who triages what (hotline.triage): the role alone, 403 (e.g. for the suggestions)."""
+    services.raise_refusal(triage.role_refusal(user, item))
 
 
 def _triage_precheck(user: User, item: Call | CollaboratorReport) -> None:
-    """The role (403), then the state (409): the first decision stands."""
-    _may_triage(user, item)
-    if item.status != IntakeStatus.RECEIVED:
-        if item.status == IntakeStatus.NO_CASE_NEEDED:
-            raise services.IntakeAlreadyTriaged(_("Only report calls become cases."))
-        raise services.IntakeAlreadyTriaged()
+    """The table's answer before the fields are examined: the role (403), then the state (409)."""
+    services.raise_refusal(triage.triage_refusal(user, item))
 
 
 def _open_case_for_link(user: User, item: Call | CollaboratorReport, public_id: Any) -> Case:

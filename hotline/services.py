@@ -21,7 +21,8 @@ from cases.access import can_see
 from cases.deadlines import recipients_for
 from cases.models import Case, Notification, Sex
 from cases.names import name_key
-from cases.workflow import OPEN_STATES
+from cases.workflow import OPEN_STATES, ROLE, Refusal
+from hotline import triage
 from hotline.models import (
     Call,
     CloseReason,
@@ -240,20 +241,24 @@ def officers_of(commune: AdministrativeUnit) -> list[User]:
 # Triage
 
 
+def raise_refusal(refusal: Refusal | None) -> None:
+    """Raise the triage table's refusal (hotline.triage) as its exception: 403 or 409."""
+    if refusal is None:
+        return
+    if refusal.kind == ROLE:
+        raise IntakeNotPermitted(str(refusal.message))
+    raise IntakeAlreadyTriaged(str(refusal.message))
+
+
 def _may_triage(actor: User, item: Call | CollaboratorReport) -> None:
-    if isinstance(item, Call):
-        if not hotline_organisations_of(actor):
-            raise IntakeNotPermitted(_("Only hotline operators triage calls."))
-        if item.call_type != Call.CallType.REPORT:
-            raise IntakeAlreadyTriaged(_("Only report calls become cases."))
-    elif item.commune not in officer_communes_of(actor):
-        raise IntakeNotPermitted(_("Only the commune's child-protection officer triages reports."))
+    """The table's answer before the inputs are examined (and again under the lock)."""
+    raise_refusal(triage.triage_refusal(actor, item))
 
 
 def _lock(item: Call | CollaboratorReport) -> Call | CollaboratorReport:
+    """Lock the item and ask the table again: the first decision stands."""
     locked = type(item).objects.select_for_update().get(pk=item.pk)
-    if locked.status != IntakeStatus.RECEIVED:
-        raise IntakeAlreadyTriaged()
+    raise_refusal(triage.state_refusal(locked))
     return locked
 
 

@@ -34,7 +34,7 @@ from cases.access import cases_visible_to
 from cases.forms import current_communes_of, current_provinces, parse_id
 from cases.models import Case
 from cases.workflow import OPEN_STATES
-from hotline import services
+from hotline import services, triage
 from hotline.forms import (
     CallFilterForm,
     CallForm,
@@ -77,7 +77,6 @@ REASON_LABELS = {
     "name": gettext_lazy("Same child's name"),
     "commune": gettext_lazy("Same commune"),
 }
-TRIAGE_ACTIONS = ("open", "link", "close")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -202,9 +201,8 @@ def _after_logging(request: HttpRequest, call: Call) -> HttpResponse:
 
 
 def _may_triage(request: HttpRequest, item: Call | CollaboratorReport) -> bool:
-    if isinstance(item, Call):
-        return bool(services.hotline_organisations_of(request.user))
-    return item.commune in services.officer_communes_of(request.user)
+    """Who triages what: the table's answer (hotline.triage)."""
+    return triage.role_refusal(request.user, item) is None
 
 
 def _open_cases_for_link(request: HttpRequest, item: Call | CollaboratorReport) -> QuerySet[Case]:
@@ -274,13 +272,13 @@ def _triage(
     refusal = ""
     status = 200
     if request.method == "POST":
-        if not may_triage:
-            raise services.IntakeNotPermitted(_("Your role may not triage this item."))
+        services.raise_refusal(triage.role_refusal(request.user, item))
         action = request.POST.get("action", "")
-        if action not in TRIAGE_ACTIONS:
+        state = triage.state_refusal(item)
+        if action not in triage.DECISIONS:
             refusal, status = _("Choose what to do with it."), INVALID
-        elif item.status != IntakeStatus.RECEIVED:
-            refusal, status = _already_triaged_message(item), CONFLICT
+        elif state is not None:
+            refusal, status = state.message, CONFLICT
         else:
             status = INVALID
             if action == "open":
@@ -302,7 +300,7 @@ def _triage(
                     return redirect(request.path)
         if status == CONFLICT:
             item = reload()  # show the decision that stands
-    triageable = may_triage and item.status == IntakeStatus.RECEIVED
+    triageable = may_triage and triage.state_refusal(item) is None
     context: dict[str, Any] = {
         "item": item,
         "may_triage": may_triage,
@@ -320,12 +318,6 @@ def _triage(
         **extra,
     }
     return _page(request, template, context, status)
-
-
-def _already_triaged_message(item: Call | CollaboratorReport) -> str:
-    if item.status == IntakeStatus.NO_CASE_NEEDED:
-        return _("Only report calls become cases.")
-    return services.IntakeAlreadyTriaged().message
 
 
 def _decide(request: HttpRequest, item: Call | CollaboratorReport, action: str, form: Any) -> str:
