@@ -182,7 +182,7 @@ _SECTOR_KINDS = (
     Organisation.Kind.NGO,
 )
 
-# Which roles each kind of organisation can hold (DESIGN §2).
+# Which roles each kind of organisation can hold (docs/DESIGN.md §2).
 ROLES_BY_KIND: dict[str, frozenset[str]] = {
     Organisation.Kind.HOTLINE: frozenset({Role.HOTLINE_OPERATOR, Role.AUDITOR}),
     Organisation.Kind.COMMUNE_COMMITTEE: frozenset(

@@ -1,5 +1,5 @@
 """
-Reads of the audit trail, for auditors only (DESIGN §2, §9).
+Reads of the audit trail, for auditors only (docs/DESIGN.md §2, §9).
 
 An auditor reads who did what, to which record, when and from where; never a case's content.
 The only thing read from a case is its number, to name the case an entry is filed under and to

@@ -30,7 +30,7 @@ from audit.chain import GENESIS, content_of, content_prefix, entry_hash
 from audit.context import acting_for, current, normal_ip
 from audit.models import AuditEntry
 
-# 401 (no credentials on the API), 403 (not allowed) and 404 (not visible, DESIGN §4).
+# 401 (no credentials on the API), 403 (not allowed) and 404 (not visible, docs/DESIGN.md §4).
 REFUSED_STATUSES = frozenset({401, 403, 404})
 
 # Any constant: the advisory lock that makes the chain one chain on PostgreSQL.

@@ -1,5 +1,5 @@
 """
-The one door to cases (DESIGN §4): who may see which case, and who may do what to one case.
+The one door to cases (docs/DESIGN.md §4): who may see which case, and who may do what to one case.
 
 Two keys open it:
 

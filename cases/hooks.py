@@ -1,6 +1,6 @@
 """
 Hooks through which apps that depend on cases (hotline, referrals) add to its pages without
-cases importing them (DESIGN §3: dependencies point hotline → cases, referrals → cases).
+cases importing them (docs/DESIGN.md §3: dependencies point hotline → cases, referrals → cases).
 """
 
 from __future__ import annotations

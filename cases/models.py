@@ -184,8 +184,8 @@ class Case(models.Model):
     """
     One child's case, owned by the commune that must act.
 
-    `commune` and `province` are the scope columns of the access rule (DESIGN §4): they say who
-    holds the case now and are indexed, so an area-wide list is a plain filter. `status` is
+    `commune` and `province` are the scope columns of the access rule (docs/DESIGN.md §4): they say
+    who holds the case now and are indexed, so an area-wide list is a plain filter. `status` is
     assigned only by cases.services through the table in cases.workflow.
     """
 

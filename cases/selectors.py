@@ -60,7 +60,8 @@ def case_get_for(*, user: User, public_id: uuid.UUID | str) -> Case:
     """
     Return one case the user may see, or raise Http404 (same answer as a missing case).
 
-    Either way the trail records it (DESIGN §9): a read of the case's content, appended at once,
+    Either way the trail records it (docs/DESIGN.md §9): a read of the case's content, appended at
+    once,
     or a refused access filed under the id that was asked for, appended if the request's answer
     is the refusal. A lookup that a later check refuses (a summary-only viewer asking for the
     notes) is named by that refusal (`voids`), and "who has read this case" leaves it out.

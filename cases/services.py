@@ -427,7 +427,7 @@ def _finish(
     from_status = case.status
     if step.target is not None:
         case.status = step.target
-    # Every step changes the case, so its ETag changes too (DESIGN §10).
+    # Every step changes the case, so its ETag changes too (docs/DESIGN.md §10).
     case.version += 1
     case.save(update_fields=["status", "version", "updated_at", *extra_fields])
     CaseTransition.objects.create(

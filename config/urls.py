@@ -16,7 +16,7 @@ api_v1 = [
 
 urlpatterns = [
     # The home page shows each role its work, which is mostly cases: it lives in cases, so
-    # accounts imports nothing of cases (DESIGN §3).
+    # accounts imports nothing of cases (docs/DESIGN.md §3).
     path("", home, name="home"),
     path("", include("accounts.urls")),
     path("cases/", include("cases.urls")),

@@ -212,7 +212,7 @@ def _triage_precheck(user: User, item: Call | CollaboratorReport) -> None:
 
 def _open_case_for_link(user: User, item: Call | CollaboratorReport, public_id: Any) -> Case:
     """
-    The open case to link to: one the user can already see (need to know, DESIGN §4). A case
+    The open case to link to: one the user can already see (need to know, docs/DESIGN.md §4). A case
     that does not exist, is closed, or may not be seen gets the same answer.
     """
     case = cases_visible_to(user).filter(status__in=OPEN_STATES, public_id=public_id).first()

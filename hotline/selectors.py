@@ -149,7 +149,7 @@ def intake_suggestions_for(
     Recent calls, reports and open cases that share the caller's number, the child's name
     (without diacritics or case) or the commune with `item`.
 
-    Cases are suggested only among those the user can already see (need to know, DESIGN §4):
+    Cases are suggested only among those the user can already see (need to know, docs/DESIGN.md §4):
     the hotline sees the cases it received; an officer the commune's.
     """
     since = timezone.now() - RECENT

@@ -346,7 +346,7 @@ def intake_open_case(
 
 
 def _hotline_follows(case: Case, actor: User) -> None:
-    """The hotline keeps read access to follow the case (a share, DESIGN §4)."""
+    """The hotline keeps read access to follow the case (a share, docs/DESIGN.md §4)."""
     for organisation in hotline_organisations_of(actor):
         case_services.case_share_grant(
             case=case,
@@ -366,7 +366,7 @@ def intake_link_case(
     if case.status not in OPEN_STATES:
         raise ValidationError({"case": _("Choose an open case.")})
     if not can_see(actor, case):
-        # Need to know (DESIGN §4): a call is linked only to a case the hotline already
+        # Need to know (docs/DESIGN.md §4): a call is linked only to a case the hotline already
         # follows; a repeat report of a case it cannot see becomes a new case, and the commune
         # merges the duplicate.
         raise ValidationError({"case": _("Choose an open case that you can see.")})

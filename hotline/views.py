@@ -206,7 +206,7 @@ def _may_triage(request: HttpRequest, item: Call | CollaboratorReport) -> bool:
 
 
 def _open_cases_for_link(request: HttpRequest, item: Call | CollaboratorReport) -> QuerySet[Case]:
-    """The open cases the item may be linked to: those the user can already see (DESIGN §4)."""
+    """The open cases the item may be linked to: those the user already sees (docs/DESIGN.md §4)."""
     return cases_visible_to(request.user).filter(status__in=OPEN_STATES)
 
 

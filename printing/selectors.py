@@ -1,5 +1,5 @@
 """
-Who may print what (DESIGN §4), through the one door of cases and referrals:
+Who may print what (docs/DESIGN.md §4), through the one door of cases and referrals:
 
 - the whole case file and every Decree 56 form: whoever holds `print_case` on the case (the
   commune officer, the chairman, the provincial supervisor);

@@ -1,7 +1,7 @@
 """
 Referrals: a case sent to an organisation's inbox (a school, a health facility, the police…),
 with the purpose, the dates by which acknowledgement and feedback are due, a receipt, and the
-per-case share it grants the organisation for as long as it is open (DESIGN §4, §7).
+per-case share it grants the organisation for as long as it is open (docs/DESIGN.md §4, §7).
 """
 
 from __future__ import annotations

@@ -107,7 +107,7 @@ def inbox_home_section(request: HttpRequest, roles: set[str]) -> HomeSection | N
 
 
 def case_referrals(case: Case) -> list[Referral]:
-    """Every referral of the case, with its updates: part of the whole file (DESIGN §7)."""
+    """Every referral of the case, with its updates: part of the whole file (docs/DESIGN.md §7)."""
     return list(
         Referral.objects.filter(case=case)
         .select_related("organisation", "sent_by", "acknowledged_by", "consent")

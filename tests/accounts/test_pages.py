@@ -94,7 +94,7 @@ def test_an_english_browser_still_gets_vietnamese_until_the_user_switches(world)
 
 
 def test_accounts_imports_nothing_of_the_apps_that_depend_on_it():
-    """DESIGN §3: hotline → cases → accounts. The home page lives in cases for this reason."""
+    """docs/DESIGN.md §3: hotline → cases → accounts (the home page lives in cases for this)."""
     import ast
     from pathlib import Path
 

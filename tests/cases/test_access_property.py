@@ -1,6 +1,6 @@
 """
 For generated organisations, memberships, cases and shares, the selector and the single-case
-decision agree with a plain-Python statement of the DESIGN §4 rule.
+decision agree with a plain-Python statement of the docs/DESIGN.md §4 rule.
 
 The oracle below is written from the design text, not from cases.access: it shares no code
 with the implementation except the names of roles, kinds and permissions.
@@ -31,7 +31,7 @@ PERMS = [
     "transfer_case",
     "close_case",
 ]
-# DESIGN §2/§4 in plain words: the officer owns the commune's cases, the chairman approves
+# docs/DESIGN.md §2/§4 in plain words: the officer owns the commune's cases, the chairman approves
 # and closes them, the provincial supervisor oversees and prints the province's.
 OFFICER = {
     "view_case",

@@ -5,7 +5,7 @@ Prints, for each size, the pages, the median seconds of a whole print (the conte
 template, the render in the worker process, the hash and the register row) and of the render
 alone, and the worker's peak memory; then whether the worker's memory grows over 20 renders.
 Targets (issue #6): 20 pages ≤ 1.5 s, 100 pages ≤ 8 s. Figures are printed, not asserted as
-timed tests (DESIGN §12), except the targets, which a benchmark run checks.
+timed tests (docs/DESIGN.md §12), except the targets, which a benchmark run checks.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Who prints what (DESIGN §4): 404 for what one may not see, 403 for what one may see but not
-print, 400 without a purpose; every print in the register, nothing else in it."""
+"""Who prints what (docs/DESIGN.md §4): 404 for what one may not see, 403 for what one may see but
+not print, 400 without a purpose; every print in the register, nothing else in it."""
 
 from __future__ import annotations
 

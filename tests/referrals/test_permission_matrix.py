@@ -4,8 +4,8 @@ another commune's case, a case referred to me (open referral), a referral that h
 the status each must answer, and, for the school, health and police staff on a case referred to
 them, no field beyond their sector's allow-list in any answer.
 
-The expected statuses are derived from DESIGN §4 and §7 in a few plain rules below (who holds the
-whole file, who the summary, who sees and who answers a referral, which state allows which
+The expected statuses are derived from docs/DESIGN.md §4 and §7 in a few plain rules below (who
+holds the whole file, who the summary, who sees and who answers a referral, which state allows which
 step), not from the code. Each endpoint is called inside a savepoint that is rolled back, so
 every cell starts from the same world.
 """
@@ -49,7 +49,7 @@ RECIPIENTS = {"school": "school_org", "health": "health_org", "police": "police_
 
 
 def case_access(role: str, scenario: str) -> str:
-    """'full', 'summary' or 'none' (DESIGN §4: jurisdiction, shares; referrals give summary)."""
+    """'full', 'summary' or 'none' (docs/DESIGN.md §4: jurisdiction, shares; referrals: summary)."""
     if role in ("officer", "chairman"):  # the commune's cases (own, referred and ended ones)
         return "none" if scenario == "other_commune" else "full"
     if role == "supervisor":  # the whole province
@@ -81,7 +81,7 @@ def referral_side(role: str, scenario: str) -> str:
 
 
 # The referral each role acts on in each scenario: the recipients their own organisation's, the
-# others the school's. Its state decides what may be done (DESIGN §7).
+# others the school's. Its state decides what may be done (docs/DESIGN.md §7).
 STATUS = {
     "own": {"*": "sent"},
     "other_commune": {"*": "sent"},

@@ -1,5 +1,5 @@
 """
-DESIGN §4 with referrals added (issue #5), proven against a plain-Python oracle.
+docs/DESIGN.md §4 with referrals added (issue #5), proven against a plain-Python oracle.
 
 Hypothesis generates a small world (two provinces, three communes, each commune's committee
 with its officer, a chairman, a provincial supervisor, receiving organisations of random kinds
@@ -12,7 +12,8 @@ nothing. After the sequence, for every user and case, the one door (`cases_visib
 `case_permissions`, `can`) and the allow-listed summary (`cases.hooks.summary_fields_for`) must
 be what the oracle says, and so must the referrals each user sees and answers.
 
-The oracle is written from DESIGN §2, §4, §7 and the issue's text, not from the code: it shares
+The oracle is written from docs/DESIGN.md §2, §4, §7 and the issue's text, not from the code: it
+shares
 no code with the implementation, only the names of roles, kinds, statuses and permissions, and
 it states the allow-lists per sector as data of its own. Its unit tests at the end run it on
 hand-made histories; one of them re-runs the property against a deliberately broken service
@@ -51,7 +52,7 @@ from referrals.selectors import referral_inbox_for, referrals_visible_to
 from tests.factories import CommuneFactory, ProvinceFactory, make_case, make_user
 
 # ---------------------------------------------------------------------------------------------
-# The oracle: DESIGN §2/§4/§7 in plain Python
+# The oracle: docs/DESIGN.md §2/§4/§7 in plain Python
 
 RECEIVING = ["school", "health_facility", "police", "court", "social_protection", "ngo"]
 OPEN = ("sent", "acknowledged", "accepted")

@@ -3,7 +3,7 @@ Print a case file from the shell, recorded in the print register like any print:
 
     manage.py print_case_file 2026-000042 --output hs.pdf --as supervisor --purpose "…"
 
-There is no default user: `--as` must name a user who may print the case (DESIGN §4), so a
+There is no default user: `--as` must name a user who may print the case (docs/DESIGN.md §4), so a
 shell print is accounted for as one person's act, exactly like a print from the page.
 """
 
