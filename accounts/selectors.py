@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
-
 from django.db.models import QuerySet
 
 from accounts.models import Membership, User
+from config.request_cache import RequestCache
 
 
 def memberships_active_for(*, user: User) -> QuerySet[Membership]:
@@ -24,28 +21,15 @@ def memberships_active_for(*, user: User) -> QuerySet[Membership]:
 
 # Within one request the user's memberships are read once (accounts.middleware opens the
 # scope): the access checks, the trail and the header all ask for them several times.
-_per_request: ContextVar[dict[int, list[Membership]] | None] = ContextVar(
-    "memberships_per_request", default=None
-)
-
-
-@contextmanager
-def memberships_request_scope() -> Iterator[None]:
-    token = _per_request.set({})
-    try:
-        yield
-    finally:
-        _per_request.reset(token)
+_memberships = RequestCache("memberships_per_request")
+memberships_request_scope = _memberships.scope
 
 
 def memberships_of(*, user: User) -> list[Membership]:
     """The user's active memberships as a list: read once per request, else every call."""
-    cache = _per_request.get()
-    if cache is None or user.pk is None:
+    if user.pk is None:
         return list(memberships_active_for(user=user))
-    if user.pk not in cache:
-        cache[user.pk] = list(memberships_active_for(user=user))
-    return cache[user.pk]
+    return _memberships.get(user.pk, lambda: list(memberships_active_for(user=user)))
 
 
 def roles_of(*, user: User) -> set[str]:

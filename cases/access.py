@@ -17,9 +17,6 @@ tables and agree by construction; tests/cases/test_access_property.py checks tha
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Permission
@@ -29,6 +26,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import AdministrativeUnit, Organisation, Role, User
 from accounts.selectors import memberships_of
 from cases.models import Case, CaseGroupObjectPermission, CaseUserObjectPermission
+from config.request_cache import RequestCache
 
 VIEW_CASE = "view_case"
 VIEW_CASE_SUMMARY = "view_case_summary"
@@ -139,26 +137,21 @@ class ShareGrants:
     by_group: bool
 
 
-_shares_per_request: ContextVar[dict[tuple[int, frozenset[str]], ShareGrants] | None] = ContextVar(
-    "shares_per_request", default=None
-)
+# Within one request the user's grants are read once per permission set (cases.middleware
+# opens the scope); a share granted or ended in the request drops them (forget_shares).
+_shares = RequestCache("shares_per_request")
+shares_request_scope = _shares.scope
+forget_shares = _shares.forget
 
 
-@contextmanager
-def shares_request_scope() -> Iterator[None]:
-    """Within one request the user's grants are read once per permission set."""
-    token = _shares_per_request.set({})
-    try:
-        yield
-    finally:
-        _shares_per_request.reset(token)
-
-
-def forget_shares() -> None:
-    """A share was granted or ended: the request's next question reads the grants again."""
-    cache = _shares_per_request.get()
-    if cache is not None:
-        cache.clear()
+def _grant_tables() -> tuple[str, str, str, str]:
+    """The share tables' names: a user's grants, a group's, the permissions, group membership."""
+    return (
+        CaseUserObjectPermission._meta.db_table,
+        CaseGroupObjectPermission._meta.db_table,
+        Permission._meta.db_table,
+        User.groups.through._meta.db_table,
+    )
 
 
 def _grants_sql(permissions: frozenset[str]) -> str:
@@ -169,10 +162,7 @@ def _grants_sql(permissions: frozenset[str]) -> str:
     asks the door, and building it through the ORM's union cost five times what it runs in.
     """
     codenames = ", ".join(["%s"] * len(permissions))  # placeholders only: values are bound
-    user_grants = CaseUserObjectPermission._meta.db_table
-    group_grants = CaseGroupObjectPermission._meta.db_table
-    permission = Permission._meta.db_table
-    memberships = User.groups.through._meta.db_table
+    user_grants, group_grants, permission, memberships = _grant_tables()
     return (
         f"SELECT * FROM (SELECT g.content_object_id, 1 FROM {user_grants} g"  # noqa: S608
         f" INNER JOIN {permission} p ON p.id = g.permission_id"
@@ -187,10 +177,10 @@ def _grants_sql(permissions: frozenset[str]) -> str:
 
 def share_grants(user: User, permissions: frozenset[str]) -> ShareGrants:
     """The cases on which shares give the user any of `permissions` (one query, bounded)."""
-    cache = _shares_per_request.get()
-    key = (user.pk, permissions)
-    if cache is not None and key in cache:
-        return cache[key]
+    return _shares.get((user.pk, permissions), lambda: _read_grants(user, permissions))
+
+
+def _read_grants(user: User, permissions: frozenset[str]) -> ShareGrants:
     codenames = sorted(permissions)
     limit = SHARES_LISTED_UP_TO + 1
     with connection.cursor() as cursor:
@@ -200,15 +190,12 @@ def share_grants(user: User, permissions: frozenset[str]) -> ShareGrants:
         )
         rows = cursor.fetchall()
     more = len(rows) > SHARES_LISTED_UP_TO
-    grants = ShareGrants(
+    return ShareGrants(
         case_ids=() if more else tuple(sorted({pk for pk, _kind in rows})),
         more=more,
         by_user=any(kind == 1 for _pk, kind in rows),
         by_group=any(kind == 2 for _pk, kind in rows),
     )
-    if cache is not None:
-        cache[key] = grants
-    return grants
 
 
 def _share_arms(user: User, permissions: frozenset[str], prefix: str) -> list[Q]:
@@ -245,10 +232,7 @@ def _share_arms(user: User, permissions: frozenset[str], prefix: str) -> list[Q]
 
 def _case_shares_sql() -> str:
     """The codenames both grant tables give the user on one case (see _grants_sql)."""
-    user_grants = CaseUserObjectPermission._meta.db_table
-    group_grants = CaseGroupObjectPermission._meta.db_table
-    permission = Permission._meta.db_table
-    memberships = User.groups.through._meta.db_table
+    user_grants, group_grants, permission, memberships = _grant_tables()
     return (
         f"SELECT p.codename FROM {user_grants} g"  # noqa: S608
         f" INNER JOIN {permission} p ON p.id = g.permission_id"

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +20,7 @@ from cases.access import VIEW_CASE, cases_visible_to, jurisdiction_of, visible_c
 from cases.models import Case, CaseDeadline, Notification
 from cases.workflow import OPEN_STATES
 from config.keyset import ListCount, rows_before
+from config.request_cache import RequestCache
 
 
 def case_list_for(*, user: User) -> QuerySet[Case]:
@@ -253,38 +252,19 @@ UNREAD_SHOWN_UP_TO = 99
 # Within one request the user's unread notices are walked once (cases.middleware opens the
 # scope): the header's badge and the home page's list of unread notices are prefixes of the
 # same walk, so the home page no longer walks them twice.
-_unread_per_request: ContextVar[dict[int, list[int]] | None] = ContextVar(
-    "unread_per_request", default=None
-)
-
-
-@contextmanager
-def unread_request_scope() -> Iterator[None]:
-    token = _unread_per_request.set({})
-    try:
-        yield
-    finally:
-        _unread_per_request.reset(token)
-
-
-def forget_unread() -> None:
-    """A notice was created or marked read: the request's next question walks them again."""
-    cache = _unread_per_request.get()
-    if cache is not None:
-        cache.clear()
+_unread = RequestCache("unread_per_request")
+unread_request_scope = _unread.scope
+forget_unread = _unread.forget  # a notice was created or marked read: walk them again
 
 
 def _unread_ids(user: User) -> list[int]:
     """The ids of the user's newest unread notices they may still see, up to the badge's 99+."""
-    cache = _unread_per_request.get()
-    if cache is not None and user.pk in cache:
-        return cache[user.pk]
-    ids = _visible_notice_ids(
-        user=user, limit=UNREAD_SHOWN_UP_TO + 1, unread=True, batch=UNREAD_SHOWN_UP_TO + 1
+    return _unread.get(
+        user.pk,
+        lambda: _visible_notice_ids(
+            user=user, limit=UNREAD_SHOWN_UP_TO + 1, unread=True, batch=UNREAD_SHOWN_UP_TO + 1
+        ),
     )
-    if cache is not None:
-        cache[user.pk] = ids
-    return ids
 
 
 def notifications_shown_for(
