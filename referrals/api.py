@@ -45,7 +45,7 @@ from cases.models import Case, ConsentRecord
 from cases.selectors import case_get_for
 from cases.workflow import OPEN_STATES
 from config.api import Conflict, SafeJSONRenderer, error_responses
-from referrals import selectors, services
+from referrals import lifecycle, selectors, services
 from referrals.models import Referral, ReferralUpdate, SharingRule
 from referrals.serializers import (
     BOX_INBOX,
@@ -87,19 +87,6 @@ REFERRAL_LIST = PolymorphicProxySerializer(
     resource_type_field_name="view",
     many=True,
 )
-
-# What each action needs of the referral's state (the service checks the same under its lock).
-RECIPIENT_STATES = {
-    "acknowledge": (Referral.Status.SENT,),
-    "accept": (Referral.Status.ACKNOWLEDGED,),
-    "decline": (Referral.Status.SENT, Referral.Status.ACKNOWLEDGED),
-    "update": (Referral.Status.ACCEPTED,),
-}
-SENDER_STATES = {
-    "complete": (Referral.Status.ACCEPTED,),
-    "revoke": tuple(Referral.OPEN),
-}
-
 
 # ---------------------------------------------------------------------------------------------
 # Reading
@@ -171,22 +158,9 @@ def _overdue(
 # Prechecks: the role (403), then the state (409), before the fields (400)
 
 
-def _may_answer(user: User, referral: Referral, action: str) -> None:
-    """Only the receiving organisation's staff answer; then the state must allow it."""
-    if user not in services._members(referral.organisation):
-        raise services.ReferralNotPermitted(
-            _("Only the receiving organisation answers this referral.")
-        )
-    services._require_state(referral, *RECIPIENT_STATES[action])
-
-
-def _may_close(user: User, referral: Referral, action: str) -> None:
-    """Only the case's commune (who may refer it) completes or revokes; then the state."""
-    if "refer_case" not in case_permissions(user, referral.case):
-        raise services.ReferralNotPermitted(
-            _("Only the case's commune completes or revokes a referral.")
-        )
-    services._require_state(referral, *SENDER_STATES[action])
+def _precheck(user: User, referral: Referral, action: str) -> None:
+    """The life-cycle table's answer (referrals.lifecycle): the side (403), then the state (409)."""
+    services.raise_refusal(lifecycle.action_refusal(user, referral, action))
 
 
 def _body(request: Request) -> Any:
@@ -389,7 +363,7 @@ class AcknowledgeView(ReferralAPIView):
     )
     def post(self, request: Request, id: str) -> Response:
         referral = self.referral()
-        _may_answer(request.user, referral, "acknowledge")
+        _precheck(request.user, referral, "acknowledge")
         _valid(AnswerInputSerializer, _body(request))
         referral = services.referral_acknowledge(actor=request.user, referral=referral)
         return self.answer(referral)
@@ -403,7 +377,7 @@ class AcceptView(ReferralAPIView):
     )
     def post(self, request: Request, id: str) -> Response:
         referral = self.referral()
-        _may_answer(request.user, referral, "accept")
+        _precheck(request.user, referral, "accept")
         _valid(AnswerInputSerializer, _body(request))
         referral = services.referral_accept(actor=request.user, referral=referral)
         return self.answer(referral)
@@ -418,7 +392,7 @@ class DeclineView(ReferralAPIView):
     )
     def post(self, request: Request, id: str) -> Response:
         referral = self.referral()
-        _may_answer(request.user, referral, "decline")
+        _precheck(request.user, referral, "decline")
         data = _valid(DeclineInputSerializer, _body(request))
         referral = services.referral_decline(
             actor=request.user, referral=referral, reason=data["reason"]
@@ -452,7 +426,7 @@ class UpdateListView(ReferralAPIView):
     )
     def post(self, request: Request, id: str) -> Response:
         referral = self.referral()
-        _may_answer(request.user, referral, "update")
+        _precheck(request.user, referral, "update")
         data = _valid(UpdateInputSerializer, _body(request))
         update = services.referral_update_add(
             actor=request.user, referral=referral, kind=data["kind"], text=data["text"]
@@ -470,7 +444,7 @@ class CompleteView(ReferralAPIView):
     )
     def post(self, request: Request, id: str) -> Response:
         referral = self.referral()
-        _may_close(request.user, referral, "complete")
+        _precheck(request.user, referral, "complete")
         data = _valid(CompleteInputSerializer, _body(request))
         referral = services.referral_complete(
             actor=request.user, referral=referral, note=data["note"]
@@ -487,7 +461,7 @@ class RevokeView(ReferralAPIView):
     )
     def post(self, request: Request, id: str) -> Response:
         referral = self.referral()
-        _may_close(request.user, referral, "revoke")
+        _precheck(request.user, referral, "revoke")
         data = _valid(RevokeInputSerializer, _body(request))
         referral = services.referral_revoke(
             actor=request.user, referral=referral, reason=data["reason"]

@@ -24,7 +24,8 @@ from cases import services as case_services
 from cases.access import case_permissions
 from cases.deadlines import deadline_move, deadlines_on_event, due_at
 from cases.models import Case, ConsentRecord, DeadlineRule, Measure, Notification
-from cases.workflow import OPEN_STATES
+from cases.workflow import OPEN_STATES, ROLE, Refusal
+from referrals import lifecycle
 from referrals.allowlists import case_summary
 from referrals.models import Referral, ReferralGroupObjectPermission, ReferralUpdate, SharingRule
 
@@ -229,8 +230,8 @@ def _as_recipient(actor: User, referral: Referral) -> Referral:
         .select_related("case", "organisation")
         .get(pk=referral.pk)
     )
-    if actor not in _members(referral.organisation):
-        raise ReferralNotPermitted(_("Only the receiving organisation answers this referral."))
+    if not lifecycle.is_side(actor, referral, lifecycle.RECIPIENT):
+        raise ReferralNotPermitted(str(lifecycle.ROLE_MESSAGES[lifecycle.RECIPIENT]))
     return referral
 
 
@@ -240,17 +241,22 @@ def _as_sender(actor: User, referral: Referral) -> Referral:
         .select_related("case", "organisation")
         .get(pk=referral.pk)
     )
-    if "refer_case" not in case_permissions(actor, referral.case):
-        raise ReferralNotPermitted(_("Only the case's commune completes or revokes a referral."))
+    if not lifecycle.is_side(actor, referral, lifecycle.SENDER):
+        raise ReferralNotPermitted(str(lifecycle.ROLE_MESSAGES[lifecycle.SENDER]))
     return referral
 
 
-def _require_state(referral: Referral, *states: str) -> None:
-    if referral.status not in states:
-        raise ReferralStateError(
-            _("This cannot be done while the referral is “%(status)s”.")
-            % {"status": referral.get_status_display()}
-        )
+def raise_refusal(refusal: Refusal | None) -> None:
+    """Raise the life-cycle table's refusal (referrals.lifecycle) as its exception: 403 or 409."""
+    if refusal is None:
+        return
+    if refusal.kind == ROLE:
+        raise ReferralNotPermitted(str(refusal.message))
+    raise ReferralStateError(str(refusal.message))
+
+
+def _require_state(referral: Referral, name: str) -> None:
+    raise_refusal(lifecycle.state_refusal(referral, name))
 
 
 def receipt_payload(referral: Referral) -> dict[str, Any]:
@@ -278,7 +284,7 @@ def receipt_hash(referral: Referral) -> str:
 def referral_acknowledge(*, actor: User, referral: Referral) -> Referral:
     """Acknowledge receipt: a receipt number, the time, and a hash of what was received."""
     referral = _as_recipient(actor, referral)
-    _require_state(referral, Referral.Status.SENT)
+    _require_state(referral, "acknowledge")
     now = timezone.now()
     referral.status = Referral.Status.ACKNOWLEDGED
     referral.acknowledged_at, referral.acknowledged_by = now, actor
@@ -295,7 +301,7 @@ def referral_acknowledge(*, actor: User, referral: Referral) -> Referral:
 @audited("referral_accept", action=AuditEntry.Action.TRANSITION)
 def referral_accept(*, actor: User, referral: Referral) -> Referral:
     referral = _as_recipient(actor, referral)
-    _require_state(referral, Referral.Status.ACKNOWLEDGED)
+    _require_state(referral, "accept")
     referral.status = Referral.Status.ACCEPTED
     referral.responded_at = timezone.now()
     referral.save(update_fields=["status", "responded_at"])
@@ -323,7 +329,7 @@ def _end(referral: Referral, actor: User, status: str, name: str, reason: str) -
 @audited("referral_decline", action=AuditEntry.Action.TRANSITION)
 def referral_decline(*, actor: User, referral: Referral, reason: str) -> Referral:
     referral = _as_recipient(actor, referral)
-    _require_state(referral, Referral.Status.SENT, Referral.Status.ACKNOWLEDGED)
+    _require_state(referral, "decline")
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the referral is declined.")})
     referral.decline_reason = reason.strip()
@@ -337,7 +343,7 @@ def referral_decline(*, actor: User, referral: Referral, reason: str) -> Referra
 def referral_update_add(*, actor: User, referral: Referral, kind: str, text: str) -> ReferralUpdate:
     """Record an action taken or feedback given; the first feedback meets its clock."""
     referral = _as_recipient(actor, referral)
-    _require_state(referral, Referral.Status.ACCEPTED)
+    _require_state(referral, "update")
     if kind not in ReferralUpdate.Kind.values:
         raise ValidationError({"kind": _("Choose action or feedback.")})
     if not (text or "").strip():
@@ -359,7 +365,7 @@ def referral_update_add(*, actor: User, referral: Referral, kind: str, text: str
 def referral_complete(*, actor: User, referral: Referral, note: str = "") -> Referral:
     """The sender closes the referral once its purpose is served; the share ends."""
     referral = _as_sender(actor, referral)
-    _require_state(referral, Referral.Status.ACCEPTED)
+    _require_state(referral, "complete")
     return _end(
         referral, actor, Referral.Status.COMPLETED, "referral_completed", (note or "").strip()
     )
@@ -369,7 +375,7 @@ def referral_complete(*, actor: User, referral: Referral, note: str = "") -> Ref
 def referral_revoke(*, actor: User, referral: Referral, reason: str) -> Referral:
     """The sender withdraws an open referral; the share ends."""
     referral = _as_sender(actor, referral)
-    _require_state(referral, *Referral.OPEN)
+    _require_state(referral, "revoke")
     if not (reason or "").strip():
         raise ValidationError({"reason": _("Say why the referral is revoked.")})
     referral.revoke_reason = reason.strip()

@@ -33,7 +33,7 @@ from cases.access import VIEW_CASE, case_permissions
 from cases.models import Case, ConsentRecord
 from cases.selectors import case_get_for
 from cases.workflow import OPEN_STATES
-from referrals import services
+from referrals import lifecycle, services
 from referrals.allowlists import case_summary
 from referrals.forms import (
     KIND_LABELS,
@@ -264,6 +264,10 @@ def _detail(
         "record_only": not full_view and not recipient,
         "refusal": refusal,
         "sender_actions": "refer_case" in permissions and referral.is_open,
+        # Which actions the referral's state allows (referrals.lifecycle), for each side.
+        "allowed": lifecycle.allowed_now(
+            referral, lifecycle.RECIPIENT if recipient else lifecycle.SENDER
+        ),
         "updates": list(referral.updates.select_related("author"))
         if full_view or recipient
         else [],
