@@ -161,6 +161,9 @@ def home(request: HttpRequest) -> HttpResponse:
         context["can_open"] = True
     if Role.CHAIRMAN in roles:
         context["awaiting"] = list(plans_awaiting_approval_for(user=user)[:HOME_ITEMS_SHOWN])
+        for case in context["awaiting"]:
+            # A submitted plan is decided on its step page; a review is read on the case page.
+            case.approvable = case.status in STEPS["approve_plan"].sources
         context["emergencies"] = list(
             cases.filter(
                 emergency_required=True,
