@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 
 from accounts.models import Membership, Organisation, User
@@ -75,6 +77,15 @@ def test_the_demo_shows_the_access_rule(db, debug_on):
     assert users["admin"].check_password("demo-111-Vietnam")
 
 
+# An ordinary working Wednesday afternoon in Vietnam. The demo holds a needs meeting twelve
+# calendar days ago and no plan; the plan is overdue once five working days have passed since
+# the meeting, which is not so in the days just after Tết (12-17 February 2027, say).
+ORDINARY_WEDNESDAY = datetime.datetime(
+    2026, 6, 10, 15, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=7))
+)
+
+
+@time_machine.travel(ORDINARY_WEDNESDAY, tick=True)
 def test_the_demo_has_cases_at_every_stage_and_some_overdue(db, debug_on):
     from django.utils import timezone
 
