@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from accounts.models import AdministrativeUnit, Organisation, User
 from audit.models import AuditEntry
 from audit.services import audit_batch, audit_record, audited
+from cases import workflow
 from cases.access import ALL_CASE_PERMISSIONS, VIEW_CASE, case_permissions, forget_shares
 from cases.deadlines import Event, deadline_move, deadlines_on_event, due_at, recipients_for
 from cases.models import (
@@ -52,7 +53,7 @@ from cases.models import (
     SpecialCircumstance,
 )
 from cases.names import name_key
-from cases.workflow import OPEN_STATES, ROLE, STEPS, Refusal, Step, step_refusal
+from cases.workflow import OPEN_STATES, STEPS, Refusal, Step, step_refusal
 
 CLOCK_SKEW = datetime.timedelta(minutes=5)
 # Nothing in this system happened before the Law on Children; older times are typing errors.
@@ -409,9 +410,7 @@ def _begin(*, actor: User, case: Case, name: str) -> tuple[Case, Step]:
 
 def raise_refusal(refusal: Refusal | None) -> None:
     """Raise the workflow table's refusal (cases.workflow.step_refusal) as its exception."""
-    if refusal is None:
-        return
-    raise (StepNotPermitted if refusal.kind == ROLE else StepNotAvailable)(refusal.message)
+    workflow.raise_refusal(refusal, role=StepNotPermitted, state=StepNotAvailable)
 
 
 def _finish(

@@ -68,6 +68,14 @@ ROLE = "role"
 STATE = "state"
 
 
+def raise_refusal(
+    refusal: Refusal | None, *, role: type[Exception], state: type[Exception]
+) -> None:
+    """Raise a table's refusal as the caller's exception for a refused role or state."""
+    if refusal is not None:
+        raise (role if refusal.kind == ROLE else state)(str(refusal.message))
+
+
 def step_refusal(step: Step, *, case: Case, permissions: set[str]) -> Refusal | None:
     """
     May a user holding `permissions` on the case take `step` now, and if not, why: the one

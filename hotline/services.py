@@ -17,11 +17,12 @@ from accounts.selectors import memberships_of
 from accounts.services import organisation_group
 from audit.services import audited
 from cases import services as case_services
+from cases import workflow
 from cases.access import can_see
 from cases.deadlines import recipients_for
 from cases.models import Case, Notification, Sex
 from cases.names import name_key
-from cases.workflow import OPEN_STATES, ROLE, Refusal
+from cases.workflow import OPEN_STATES, Refusal
 from hotline import triage
 from hotline.models import (
     Call,
@@ -243,11 +244,7 @@ def officers_of(commune: AdministrativeUnit) -> list[User]:
 
 def raise_refusal(refusal: Refusal | None) -> None:
     """Raise the triage table's refusal (hotline.triage) as its exception: 403 or 409."""
-    if refusal is None:
-        return
-    if refusal.kind == ROLE:
-        raise IntakeNotPermitted(str(refusal.message))
-    raise IntakeAlreadyTriaged(str(refusal.message))
+    workflow.raise_refusal(refusal, role=IntakeNotPermitted, state=IntakeAlreadyTriaged)
 
 
 def _may_triage(actor: User, item: Call | CollaboratorReport) -> None:

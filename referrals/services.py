@@ -21,10 +21,11 @@ from accounts.services import organisation_group
 from audit.models import AuditEntry
 from audit.services import audit_record, audited
 from cases import services as case_services
+from cases import workflow
 from cases.access import case_permissions
 from cases.deadlines import deadline_move, deadlines_on_event, due_at
 from cases.models import Case, ConsentRecord, DeadlineRule, Measure, Notification
-from cases.workflow import OPEN_STATES, ROLE, Refusal
+from cases.workflow import OPEN_STATES, Refusal
 from referrals import lifecycle
 from referrals.allowlists import case_summary
 from referrals.models import Referral, ReferralGroupObjectPermission, ReferralUpdate, SharingRule
@@ -248,11 +249,7 @@ def _as_sender(actor: User, referral: Referral) -> Referral:
 
 def raise_refusal(refusal: Refusal | None) -> None:
     """Raise the life-cycle table's refusal (referrals.lifecycle) as its exception: 403 or 409."""
-    if refusal is None:
-        return
-    if refusal.kind == ROLE:
-        raise ReferralNotPermitted(str(refusal.message))
-    raise ReferralStateError(str(refusal.message))
+    workflow.raise_refusal(refusal, role=ReferralNotPermitted, state=ReferralStateError)
 
 
 def _require_state(referral: Referral, name: str) -> None:
