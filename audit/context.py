@@ -38,6 +38,8 @@ class RequestContext:
     refusals: list[dict[str, Any]] = field(default_factory=list)
     read_seqs: list[int] = field(default_factory=list)  # reads already appended
     read_cases: list[str] = field(default_factory=list)
+    # Rows shown by lists (audit.rows), by kind: (the user, {object id: (case, object id)}).
+    shown: dict[str, tuple[Any, dict[str, tuple[Any, Any]]]] = field(default_factory=dict)
 
     @property
     def ip(self) -> str | None:

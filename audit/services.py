@@ -320,7 +320,7 @@ def audit_request_end(context: Any, status: int) -> None:
     Append what a finished request leaves (audit.middleware): if it was refused, its refusal,
     which names the reads the request had already recorded (`voids`: a lookup the door let
     through and a later check refused; "who has read this case" leaves them out); otherwise
-    the reads that waited.
+    the reads that waited, and the rows its lists showed (audit.rows), one entry per kind.
     """
     if status in REFUSED_STATUSES:
         if context.read_seqs:
@@ -331,7 +331,10 @@ def audit_request_end(context: Any, status: int) -> None:
                     row["case_id"] = next(iter(voided_cases - {""}))
         _append(context.refusals)
     elif status < 500:
-        _append(context.reads, relaxed=True)
+        shown = [
+            rows_event(user, kind, rows.values()) for kind, (user, rows) in context.shown.items()
+        ]
+        _append([*context.reads, *(e.prepared() for e in shown if e is not None)], relaxed=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -52,7 +52,6 @@ from cases.models import (
     SeparationExtension,
 )
 from cases.selectors import (
-    audit_case_rows,
     case_get_for,
     case_rows_for,
 )
@@ -263,7 +262,6 @@ class CaseListView(CaseAPIView):
     )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(case_rows_for(user=request.user))
-        audit_case_rows(user=request.user, cases=page)
         serializer = CaseSerializer(
             page, many=True, context={"full_ids": full_file_ids(request.user, page)}
         )

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import AdministrativeUnit, Organisation
+from audit.rows import ShownRowsQuerySet
 from cases.names import name_key
 
 
@@ -363,6 +364,8 @@ class Case(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ShownRowsQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("case")
@@ -939,6 +942,8 @@ class CaseDeadline(models.Model):
     waived_at = models.DateTimeField(_("no longer needed since"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)
+
+    objects = ShownRowsQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("case deadline")

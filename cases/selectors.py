@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,7 +14,7 @@ from django.utils import timezone
 from accounts.models import AdministrativeUnit, User
 from audit.models import AuditEntry
 from audit.selectors import entries_naming_case
-from audit.services import Event, audit_reads, audit_refusal, audit_rows_read, read_event
+from audit.services import Event, audit_reads, audit_refusal, read_event
 from cases.access import VIEW_CASE, cases_visible_to, jurisdiction_of, visible_condition
 from cases.models import Case, CaseDeadline, Notification
 from cases.workflow import OPEN_STATES
@@ -51,8 +50,23 @@ ROW_FIELDS = (
 
 
 def case_rows_for(*, user: User) -> QuerySet[Case]:
-    """The cases the user may see, as list rows: only the columns a row shows."""
-    return case_list_for(user=user).only(*ROW_FIELDS)
+    """
+    The cases the user may see, as list rows: only the columns a row shows. The rows a page
+    fetches from it are recorded as read (audit.rows).
+    """
+    return case_list_for(user=user).only(*ROW_FIELDS).shown_to(user, "case")
+
+
+def cases_of_incident_for(*, user: User, case: Case) -> QuerySet[Case]:
+    """The other cases of the same incident that the user may see (the case page lists them)."""
+    if not case.incident_id:
+        return Case.objects.none()
+    return (
+        case_list_for(user=user)
+        .filter(incident_id=case.incident_id)
+        .exclude(pk=case.pk)
+        .shown_to(user, "case")
+    )
 
 
 def case_get_for(*, user: User, public_id: uuid.UUID | str) -> Case:
@@ -104,11 +118,6 @@ def audit_document_download(*, user: User, case: Case, document: Any) -> None:
     audit_reads([event])
 
 
-def audit_case_rows(*, user: User, cases: Iterable[Case]) -> None:
-    """Record the read of the cases whose rows a list returned (number, child, state): one entry."""
-    audit_rows_read(user, "case", ((case, case.public_id) for case in cases))
-
-
 def _communes_held_with(user: User, permission: str) -> list[int]:
     """The communes whose cases the user holds by jurisdiction with `permission`."""
     return sorted(pk for pk, perms in jurisdiction_of(user).communes.items() if permission in perms)
@@ -139,7 +148,13 @@ def deadlines_due_for(*, user: User) -> QuerySet[CaseDeadline]:
         )
         .select_related("rule", "case__child", "case__commune")
         .order_by("due_at", "id")
+        .shown_to(user, "case", row=_clock_row)
     )
+
+
+def _clock_row(deadline: CaseDeadline) -> tuple[Case, uuid.UUID]:
+    """A clock shown in a list shows its case's number and child: a row of that case."""
+    return deadline.case, deadline.case.public_id
 
 
 def plans_awaiting_approval_for(*, user: User) -> QuerySet[Case]:
@@ -149,6 +164,7 @@ def plans_awaiting_approval_for(*, user: User) -> QuerySet[Case]:
         cases.filter(status__in=[Case.Status.PLAN_SUBMITTED, Case.Status.UNDER_REVIEW])
         .select_related("child", "commune")
         .order_by("updated_at")
+        .shown_to(user, "case")
     )
 
 

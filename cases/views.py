@@ -47,11 +47,11 @@ from cases.models import (
     RiskLevel,
 )
 from cases.selectors import (
-    audit_case_rows,
     case_get_for,
     case_list_for,
     case_readers,
     case_rows_for,
+    cases_of_incident_for,
     deadlines_due_for,
     may_see_readers,
     notifications_shown_for,
@@ -176,16 +176,6 @@ def home(request: HttpRequest) -> HttpResponse:
         user=user, limit=HOME_ITEMS_SHOWN, unread=True
     )
     context["extra_sections"] = home_sections(request, roles)
-    shown = {
-        case.pk: case
-        for case in [
-            *context["cases"],
-            *(clock.deadline.case for clock in context.get("clocks", [])),
-            *context.get("awaiting", []),
-            *context.get("emergencies", []),
-        ]
-    }
-    audit_case_rows(user=user, cases=shown.values())
     return _page(request, "cases/home.html", context)
 
 
@@ -202,7 +192,6 @@ def case_list(request: HttpRequest) -> HttpResponse:
     except InvalidCursor:
         # A link mangled in transit: the newest cases, as any list starts.
         page = keyset_page(cases, cursor=None, size=CASES_PER_PAGE)
-    audit_case_rows(user=request.user, cases=page.rows)
     return _page(request, "cases/case_list.html", {"page": page, "count": page.count(cases)})
 
 
@@ -351,19 +340,10 @@ def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "note_form": case_forms.NoteForm(),
             "document_form": case_forms.DocumentForm(max_bytes=settings.DOCUMENT_MAX_BYTES),
             "extra_sections": case_sections(request, case, permissions),
-            "incident_cases": (
-                list(
-                    case_list_for(user=request.user)
-                    .filter(incident_id=case.incident_id)
-                    .exclude(pk=case.pk)
-                )
-                if case.incident_id
-                else []
-            ),
+            "incident_cases": list(cases_of_incident_for(user=request.user, case=case)),
         }
     )
     context["may_see_readers"] = may_see_readers(user=request.user, case=case)
-    audit_case_rows(user=request.user, cases=context["incident_cases"])
     return _page(request, "cases/case_detail.html", context)
 
 

@@ -56,11 +56,21 @@ def capped_count(queryset: QuerySet, cap: int = COUNT_CAP) -> ListCount:
     return ListCount(value=min(found, cap), capped=found > cap)
 
 
+def _with_one_more(queryset: QuerySet, size: int) -> list[Any]:
+    """
+    The first `size` rows and one more, which only tells whether more follow: the window is
+    marked `lookahead`, so a queryset that records the rows it shows (audit.rows) leaves it out.
+    """
+    window = queryset[: size + 1]
+    window.lookahead = True
+    return list(window)
+
+
 def first_rows_counted(
     queryset: QuerySet, shown: int, cap: int = COUNT_CAP
 ) -> tuple[list[Any], ListCount]:
     """The first `shown` rows and the list's size, counted only when the rows are not all."""
-    rows = list(queryset[: shown + 1])
+    rows = _with_one_more(queryset, shown)
     if len(rows) <= shown:
         return rows, ListCount(value=len(rows), capped=False)
     return rows[:shown], capped_count(queryset, cap)
@@ -130,16 +140,16 @@ def keyset_page(
     key = Tuple(*(F(name) for name in fields))
     newest_first = [f"-{name}" for name in fields]
     if not cursor:
-        rows = list(queryset.order_by(*newest_first)[: size + 1])
+        rows = _with_one_more(queryset.order_by(*newest_first), size)
         return KeysetPage(rows[:size], _after(rows, size, fields), None)
     direction, values = _decode(cursor, kinds)
     if direction == OLDER:
-        rows = list(
-            queryset.filter(rows_before(fields, values)).order_by(*newest_first)[: size + 1]
+        rows = _with_one_more(
+            queryset.filter(rows_before(fields, values)).order_by(*newest_first), size
         )
         # The cursor's own row is newer than this page: there is a page before it.
         return KeysetPage(rows[:size], _after(rows, size, fields), _before(rows, fields))
-    rows = list(queryset.filter(TupleGreaterThan(key, values)).order_by(*fields)[: size + 1])
+    rows = _with_one_more(queryset.filter(TupleGreaterThan(key, values)).order_by(*fields), size)
     more_newer = len(rows) > size
     rows = rows[:size][::-1]
     return KeysetPage(

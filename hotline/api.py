@@ -49,7 +49,6 @@ from hotline.idempotency import HEADER as IDEMPOTENCY_HEADER
 from hotline.idempotency import idempotent
 from hotline.models import Call, CollaboratorReport
 from hotline.selectors import (
-    audit_intake_rows,
     call_get_for,
     call_inbox_for,
     calls_visible_to,
@@ -384,7 +383,6 @@ class CallListView(IntakeAPIView):
         if "call_type" in filters:
             calls = calls.filter(call_type=filters["call_type"])
         page = self.paginate_queryset(_calls(calls))
-        audit_intake_rows(user=request.user, items=page)
         return self.get_paginated_response(CallSerializer(page, many=True).data)
 
     @extend_schema(
@@ -498,7 +496,6 @@ class ReportListView(IntakeAPIView):
         if "status" in filters:
             reports = reports.filter(status=filters["status"])
         page = self.paginate_queryset(_reports(reports))
-        audit_intake_rows(user=request.user, items=page)
         return self.get_paginated_response(_report_data(request.user, page))
 
     @extend_schema(

@@ -15,7 +15,6 @@ from accounts.models import Role
 from cases.hooks import HomeSection
 from hotline import services
 from hotline.selectors import (
-    audit_intake_rows,
     call_inbox_for,
     report_inbox_for,
     reports_visible_to,
@@ -46,7 +45,6 @@ def collaborator_section(request: HttpRequest, roles: set[str]) -> HomeSection |
         .filter(collaborator=request.user)
         .order_by("-created_at", "-id")[:REPORTS_SHOWN]
     )
-    audit_intake_rows(user=request.user, items=reports)
     return HomeSection(
         template="hotline/home_collaborator.html", context={"reports": reports}, order=10
     )

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AdministrativeUnit
+from audit.rows import ShownRowsQuerySet
 from cases.models import Case, Sex
 
 HOTLINE_NUMBER = "111"  # libphonenumber knows no such short code (STACK-NOTES); a constant.
@@ -90,6 +91,8 @@ class IntakeItem(models.Model):
     )
     triaged_at = models.DateTimeField(_("triaged at"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ShownRowsQuerySet.as_manager()
 
     class Meta:
         abstract = True

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import uuid
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
@@ -14,10 +13,10 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.models import User
-from audit.services import audit_reads, audit_rows_read, read_event
+from audit.rows import own_row, record_shown, under_case
+from audit.services import audit_reads, read_event
 from cases.access import cases_visible_to
 from cases.models import Case
-from cases.selectors import audit_case_rows
 from cases.workflow import OPEN_STATES
 from hotline.models import Call, CollaboratorReport, IntakeStatus, Urgency
 from hotline.services import (
@@ -40,43 +39,29 @@ def calls_visible_to(*, user: User) -> QuerySet[Call]:
     """The national hotline's operators see its calls; nobody else does."""
     if not hotline_organisations_of(user):
         return Call.objects.none()
-    return Call.objects.select_related("incident_commune", "residence_commune", "case", "operator")
+    return Call.objects.select_related(
+        "incident_commune", "residence_commune", "case", "operator"
+    ).shown_to(user, "call", row=under_case)
 
 
 def call_get_for(*, user: User, public_id: uuid.UUID | str) -> Call:
     """One call the user may see (404 otherwise); the trail records the read of its intake."""
     try:
-        call = calls_visible_to(user=user).get(public_id=public_id)
+        call = calls_visible_to(user=user).unshown().get(public_id=public_id)
     except (Call.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
-    audit_intake_rows(user=user, items=[call], row=False)
+    audit_intake_read(user=user, item=call)
     return call
 
 
-def audit_intake_rows(
-    *, user: User, items: Iterable[Call | CollaboratorReport], row: bool = True
-) -> None:
+def audit_intake_read(*, user: User, item: Call | CollaboratorReport) -> None:
     """
-    Record the read of the calls or reports shown (a child, a place and a story are the intake
-    of a case), filed under their cases once they have them: one entry per kind listed.
+    Record the read of one call or report (a child, a place and a story are the intake of a
+    case), filed under its case once it has one. Lists record their rows themselves (audit.rows).
     """
-    items = list(items)
-    if not row:
-        audit_reads(
-            read_event(user, item.case if item.case_id else None, _kind(item), item.public_id)
-            for item in items
-        )
-        return
-    for kind in ("call", "report"):
-        audit_rows_read(
-            user,
-            kind,
-            (
-                (item.case if item.case_id else None, item.public_id)
-                for item in items
-                if _kind(item) == kind
-            ),
-        )
+    audit_reads(
+        [read_event(user, item.case if item.case_id else None, _kind(item), item.public_id)]
+    )
 
 
 def _kind(item: Call | CollaboratorReport) -> str:
@@ -103,18 +88,20 @@ def reports_visible_to(*, user: User) -> QuerySet[CollaboratorReport]:
     communes = officer_communes_of(user)
     if communes:
         condition |= Q(commune__in=communes)
-    return CollaboratorReport.objects.filter(condition).select_related(
-        "commune", "collaborator", "case"
+    return (
+        CollaboratorReport.objects.filter(condition)
+        .select_related("commune", "collaborator", "case")
+        .shown_to(user, "report", row=under_case)
     )
 
 
 def report_get_for(*, user: User, public_id: uuid.UUID | str) -> CollaboratorReport:
     """One report the user may see (404 otherwise); the trail records the read."""
     try:
-        report = reports_visible_to(user=user).get(public_id=public_id)
+        report = reports_visible_to(user=user).unshown().get(public_id=public_id)
     except (CollaboratorReport.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
-    audit_intake_rows(user=user, items=[report], row=False)
+    audit_intake_read(user=user, item=report)
     return report
 
 
@@ -126,6 +113,7 @@ def report_inbox_for(*, user: User) -> QuerySet[CollaboratorReport]:
         .select_related("commune", "collaborator", "case")
         .annotate(urgency_rank=URGENCY_ORDER)
         .order_by("urgency_rank", "created_at")
+        .shown_to(user, "report", row=under_case)
     )
 
 
@@ -176,7 +164,7 @@ def intake_suggestions_for(
         cases = cases_visible_to(user).filter(status__in=OPEN_STATES)
     else:
         cases = cases_visible_to(user).filter(status__in=OPEN_STATES)
-        reports = reports_visible_to(user=user).filter(created_at__gte=since)
+        reports = reports_visible_to(user=user).unshown().filter(created_at__gte=since)
         if item.child_name_key:
             add("report", reports.filter(child_name_key=item.child_name_key), "name")
     cases = cases.select_related("commune").order_by("-received_at")
@@ -188,7 +176,7 @@ def intake_suggestions_for(
     if commune is not None:
         add("case", cases.filter(commune=commune, received_at__gte=since), "commune")
     ranked = sorted(found.values(), key=lambda s: (-len(s.reasons), s.kind))[:limit]
-    # A suggestion is a row of a list: the trail records that it was shown.
-    audit_case_rows(user=user, cases=[s.obj for s in ranked if s.kind == "case"])
-    audit_intake_rows(user=user, items=[s.obj for s in ranked if s.kind != "case"])
+    # A suggestion is a row of a list: the trail records those shown (not every candidate).
+    for kind, row in (("case", own_row), ("call", under_case), ("report", under_case)):
+        record_shown(user, kind, [row(s.obj) for s in ranked if s.kind == kind])
     return ranked

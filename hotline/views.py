@@ -49,7 +49,6 @@ from hotline.forms import (
 from hotline.models import Call, CloseReason, CollaboratorReport, IntakeStatus, TelephonyCall
 from hotline.phones import caller_number_display
 from hotline.selectors import (
-    audit_intake_rows,
     call_get_for,
     call_inbox_for,
     calls_visible_to,
@@ -412,7 +411,6 @@ def call_list(request: HttpRequest) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     inbox_shown = list(inbox[:INBOX_SHOWN])
-    audit_intake_rows(user=user, items={c.pk: c for c in [*inbox_shown, *page]}.values())
     context = {
         "inbox": [{"call": c, "number": _number(c)} for c in inbox_shown],
         "inbox_count": inbox.count(),
@@ -443,7 +441,6 @@ def report_list(request: HttpRequest) -> HttpResponse:
     )
     visible = _visible_case_ids(request, {r.case_id for r in recent})
     inbox_shown = list(inbox[:INBOX_SHOWN])
-    audit_intake_rows(user=request.user, items=[*inbox_shown, *recent])
     context = {
         "inbox": inbox_shown,
         "inbox_count": inbox.count(),
@@ -501,5 +498,4 @@ def my_reports(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-id")
     )
     page = Paginator(reports, REPORTS_PER_PAGE).get_page(request.GET.get("page"))
-    audit_intake_rows(user=request.user, items=page.object_list)
     return _page(request, "hotline/my_reports.html", {"page": page})

@@ -23,8 +23,9 @@ from cases.access import case_permissions
 from cases.models import Case
 from cases.selectors import case_get_for
 from printing.models import PrintRecord
+from referrals import lifecycle
 from referrals.models import Referral
-from referrals.selectors import is_recipient, referral_get_for
+from referrals.selectors import referral_get_for
 
 PRINT_CASE = "print_case"
 
@@ -40,7 +41,7 @@ def may_print_case(*, user: User, case: Case) -> bool:
 def may_print_referral(*, user: User, referral: Referral) -> bool:
     if may_print_case(user=user, case=referral.case):
         return True
-    return referral.is_open and is_recipient(user=user, referral=referral)
+    return lifecycle.answers_summary(user, referral)
 
 
 def case_for_printing(*, user: User, public_id: uuid.UUID | str) -> Case:

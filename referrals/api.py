@@ -277,7 +277,6 @@ class ReferralListView(ReferralAPIView):
             referrals = referrals.filter(case__public_id=filters["case"])
         referrals = _overdue(referrals, filters.get("overdue"), timezone.now())
         page = self.paginate_queryset(_with_details(referrals))
-        selectors.audit_referral_rows(user=request.user, referrals=page)
         return self.get_paginated_response(referral_data(request.user, page))
 
     @extend_schema(

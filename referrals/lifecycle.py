@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
+from accounts.models import Role, User
+from accounts.selectors import memberships_of
 from cases.workflow import ROLE, STATE, Refusal
 from referrals.models import Referral
 
@@ -49,13 +50,24 @@ ROLE_MESSAGES = {
 
 
 def is_side(user: User, referral: Referral, side: str) -> bool:
-    """Whether the user acts for that side of the referral."""
+    """
+    Whether the user acts for that side of the referral: the recipient's staff hold an active
+    sector-staff membership of the receiving organisation (read once per request); the sender
+    holds refer_case on the case.
+    """
     from cases.access import case_permissions
-    from referrals.services import _members
 
     if side == RECIPIENT:
-        return user in _members(referral.organisation)
+        return any(
+            m.organisation_id == referral.organisation_id and m.role == Role.SECTOR_STAFF
+            for m in memberships_of(user=user)
+        )
     return case_permissions(user, referral.case).can("refer_case")
+
+
+def answers_summary(user: User, referral: Referral) -> bool:
+    """Whether the user sees the referral as its recipient does: staff of it, while it is open."""
+    return referral.is_open and is_side(user, referral, RECIPIENT)
 
 
 def state_refusal(referral: Referral, name: str) -> Refusal | None:

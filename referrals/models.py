@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from accounts.models import Organisation
+from audit.rows import ShownRowsQuerySet
 from cases.models import Case, ConsentRecord, Measure
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from accounts.models import User
-from audit.services import audit_reads, audit_rows_read, read_event
+from audit.rows import under_case
+from audit.services import audit_reads, read_event
 from cases.access import SHARES_LISTED_UP_TO, VIEW_CASE, cases_visible_to
 from cases.models import Case
 from referrals.models import Referral, ReferralGroupObjectPermission
@@ -49,8 +49,10 @@ def referrals_visible_to(*, user: User) -> QuerySet[Referral]:
         condition = received if condition is None else condition | received
     if condition is None:
         return Referral.objects.none()
-    return Referral.objects.filter(condition).select_related(
-        "case", "case__child", "organisation", "sent_by"
+    return (
+        Referral.objects.filter(condition)
+        .select_related("case", "case__child", "organisation", "sent_by")
+        .shown_to(user, "referral", row=under_case)
     )
 
 
@@ -61,22 +63,11 @@ def referral_get_for(*, user: User, public_id: uuid.UUID | str) -> Referral:
     A refusal is recorded by audit.middleware from the 404 (audit.services.audit_reads).
     """
     try:
-        referral = referrals_visible_to(user=user).get(public_id=public_id)
+        referral = referrals_visible_to(user=user).unshown().get(public_id=public_id)
     except (Referral.DoesNotExist, ValueError, TypeError, ValidationError):
         raise Http404 from None
-    audit_referral_rows(user=user, referrals=[referral], row=False)
+    audit_reads([read_event(user, referral.case, "referral", referral.public_id)])
     return referral
-
-
-def audit_referral_rows(*, user: User, referrals: Iterable[Referral], row: bool = True) -> None:
-    """Record the read of the referrals shown (each shows its case's summary), under their cases."""
-    if not row:
-        audit_reads(
-            read_event(user, referral.case, "referral", referral.public_id)
-            for referral in referrals
-        )
-        return
-    audit_rows_read(user, "referral", ((r.case, r.public_id) for r in referrals))
 
 
 def referral_inbox_for(*, user: User) -> QuerySet[Referral]:
@@ -90,10 +81,5 @@ def referral_inbox_for(*, user: User) -> QuerySet[Referral]:
         Referral.objects.filter(answerable, status__in=Referral.OPEN)
         .select_related("case", "case__child", "organisation")
         .order_by("acknowledge_due_at", "id")
+        .shown_to(user, "referral", row=under_case)
     )
-
-
-def is_recipient(*, user: User, referral: Referral) -> bool:
-    return ReferralGroupObjectPermission.objects.filter(
-        group__user=user, content_object=referral, permission__codename="respond_referral"
-    ).exists()

@@ -48,7 +48,7 @@ from referrals.forms import (
 )
 from referrals.models import Referral, SharingRule
 from referrals.sections import inbox_groups
-from referrals.selectors import audit_referral_rows, is_recipient, referral_get_for
+from referrals.selectors import referral_get_for
 
 # Status codes of the refusals a page can give back (as on the case pages).
 INVALID = 400  # the form has errors; nothing was saved
@@ -229,7 +229,6 @@ def inbox(request: HttpRequest) -> HttpResponse:
         # A page the user's role does not use answers like one that does not exist.
         raise Http404
     groups = inbox_groups(request.user)
-    audit_referral_rows(user=request.user, referrals=[r for g in groups for r in g.referrals])
     organisations = {r.organisation_id for g in groups for r in g.referrals}
     context = {
         "groups": groups,
@@ -254,7 +253,7 @@ def _detail(
     user = request.user
     permissions = case_permissions(user, referral.case)
     full_view = VIEW_CASE in permissions
-    recipient = not full_view and referral.is_open and is_recipient(user=user, referral=referral)
+    recipient = not full_view and lifecycle.answers_summary(user, referral)
     context: dict[str, Any] = {
         "referral": referral,
         "case": referral.case,
