@@ -677,6 +677,11 @@ class Plan(models.Model):
     def __str__(self) -> str:
         return f"{self.case} v{self.version}"
 
+    @property
+    def is_superseded(self) -> bool:
+        """A later approved plan replaced this one; it is kept as it was, for the record."""
+        return self.status == self.Status.SUPERSEDED
+
 
 class Measure(models.TextChoices):
     """Support (Law on Children Art. 49) and intervention (Art. 50) measures."""

@@ -97,6 +97,11 @@ class IntakeItem(models.Model):
     class Meta:
         abstract = True
 
+    @property
+    def is_counted_only(self) -> bool:
+        """Not a report about a child (a call asking for advice, a silent call): never a case."""
+        return self.status == IntakeStatus.NO_CASE_NEEDED
+
 
 class TelephonyCall(models.Model):
     """A call as the call-centre system reports it, built from events in any order."""

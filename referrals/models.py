@@ -51,7 +51,15 @@ class SharingRule(models.Model):
         )
 
 
-class ReferralQuerySet(models.QuerySet):
+def _flag(condition: Q) -> models.Case:
+    return models.Case(
+        models.When(condition, then=models.Value(True)),
+        default=models.Value(False),
+        output_field=models.BooleanField(),
+    )
+
+
+class ReferralQuerySet(ShownRowsQuerySet):
     """
     Referral overdue, stated once, in the database: a referral is overdue when it is sent and
     its acknowledgement is late (now > acknowledge_due_at), or when it is acknowledged or
@@ -61,7 +69,8 @@ class ReferralQuerySet(models.QuerySet):
     query that reads the rows, never a query per row.
     """
 
-    def _overdue_when(self, now: datetime.datetime) -> Q:
+    def _late(self, now: datetime.datetime) -> tuple[Q, Q]:
+        """(the acknowledgement is late, the feedback is late) as of `now`."""
         feedback = ReferralUpdate.objects.filter(
             referral=OuterRef("pk"), kind=ReferralUpdate.Kind.FEEDBACK
         )
@@ -70,17 +79,18 @@ class ReferralQuerySet(models.QuerySet):
             status__in=[Referral.Status.ACKNOWLEDGED, Referral.Status.ACCEPTED],
             feedback_due_at__lt=now,
         ) & ~Exists(feedback)
-        return late_acknowledgement | late_feedback
+        return late_acknowledgement, late_feedback
 
     def with_overdue(self, now: datetime.datetime | None = None) -> ReferralQuerySet:
-        """Annotate `is_overdue` (True or False, never null) as of `now` (default: now)."""
-        now = now or timezone.now()
+        """
+        Annotate `is_overdue` as of `now` (default: now), and which clock is late:
+        `acknowledgement_late`, `feedback_late` (each True or False, never null).
+        """
+        late_acknowledgement, late_feedback = self._late(now or timezone.now())
         return self.annotate(
-            is_overdue=models.Case(
-                models.When(self._overdue_when(now), then=models.Value(True)),
-                default=models.Value(False),
-                output_field=models.BooleanField(),
-            )
+            acknowledgement_late=_flag(late_acknowledgement),
+            feedback_late=_flag(late_feedback),
+            is_overdue=_flag(late_acknowledgement | late_feedback),
         )
 
     def overdue(self, now: datetime.datetime | None = None) -> ReferralQuerySet:

@@ -134,7 +134,8 @@ def test_every_list_selector_hands_out_rows_that_record_themselves(world, person
     rows = selector(world.users[persona])
     assert isinstance(rows, ShownRowsQuerySet)
     if not rows.query.is_empty():
-        assert rows._shown is not None and rows._shown[0] == world.users[persona]
+        assert rows._shown is not None
+        assert rows._shown[0] == world.users[persona]
 
 
 def test_no_page_or_endpoint_records_rows_by_hand():

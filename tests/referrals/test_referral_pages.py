@@ -13,7 +13,8 @@ import uuid
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from cases import services as case_services
 from cases.models import ConsentRecord
@@ -667,6 +668,34 @@ def test_feedback_in_time_takes_an_accepted_referral_out_of_overdue(world, clien
     services.referral_update_add(actor=world.school, referral=referral, kind="feedback", text="Ok")
     body = client.get(reverse("referrals:inbox")).content.decode()
     assert str(referral.public_id) in body.split('id="group-accepted"')[1].split("</section>")[0]
+
+
+def _row(body: str, referral) -> str:
+    return body.split(f'data-referral="{referral.public_id}"')[1].split("</tr>")[0]
+
+
+def test_the_inbox_marks_the_clock_that_is_late(world, client_for):
+    """The acknowledgement's cell when it is late, the feedback's when that is (with_overdue)."""
+    unanswered = refer(world)
+    silent = refer(world, purpose="s_health")
+    services.referral_acknowledge(actor=world.school, referral=silent)
+    services.referral_accept(actor=world.school, referral=silent)
+    past = timezone.now() - datetime.timedelta(hours=1)
+    Referral.objects.filter(pk__in=[unanswered.pk, silent.pk]).update(
+        acknowledge_due_at=past, feedback_due_at=past
+    )
+    body = client_for("school").get(reverse("referrals:inbox")).content.decode()
+    late_cells = {
+        referral: [
+            cell.split('"')[0]
+            for cell in _row(body, referral).split('data-label="')[1:]
+            if "overdue" in cell.split(">")[0]
+        ]
+        for referral in (unanswered, silent)
+    }
+    with translation.override("vi"):
+        acknowledgement, feedback = gettext("Acknowledgement due"), gettext("Feedback due")
+    assert late_cells == {unanswered: [acknowledgement], silent: [feedback]}
 
 
 def test_the_inbox_is_for_sector_staff_only(world, client_for):
