@@ -43,6 +43,26 @@ def home_sections(request: HttpRequest, roles: set[str]) -> list[HomeSection]:
 # referrals app) stops sharing at once. Arguments: consent, actor.
 consent_withdrawn = Signal()
 
+# Sent inside the transaction of a step that ends the case's need of others (a step marked
+# `ends_sharing` in cases.workflow: close, not substantiated, merge, transfer): whoever shares
+# the case for its work (the referrals app) stops at once. Arguments: case, actor, step (its name).
+case_ended = Signal()
+
+# How a notice that is not about a case the recipient sees links to what it is about (its
+# `about` id): kind -> a function of the notice returning a URL. Registered by the app whose
+# notices they are (referrals: a referral that ended).
+NoticeLink = Callable[[Any], str]
+_notice_links: dict[str, NoticeLink] = {}
+
+
+def register_notice_link(kind: str, link: NoticeLink) -> None:
+    _notice_links[kind] = link
+
+
+def notice_link(notice: Any) -> str:
+    link = _notice_links.get(notice.kind)
+    return link(notice) if link is not None and notice.about else ""
+
 
 # Who outside the commune sees a case's summary, and which fields: apps that grant summary
 # access (referrals) register a provider returning the allowed fields as (label, value) pairs

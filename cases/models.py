@@ -991,6 +991,7 @@ class Notification(models.Model):
         CASE_ASSIGNED = "case_assigned", _("New case for your commune")
         INTAKE_RECEIVED = "intake_received", _("New report in your intake inbox")
         REFERRAL_RECEIVED = "referral_received", _("New referral to your organisation")
+        REFERRAL_ENDED = "referral_ended", _("A referral to your organisation has ended")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
@@ -1000,6 +1001,9 @@ class Notification(models.Model):
     deadline = models.ForeignKey(
         CaseDeadline, null=True, on_delete=models.CASCADE, related_name="+"
     )
+    # What the notice is about when it is not a case the recipient sees (a referral that
+    # ended, whose case is no longer theirs): a public id, linked by cases.hooks.notice_link.
+    about = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
 
@@ -1026,3 +1030,10 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.recipient} {self.kind}"
+
+    @property
+    def link(self) -> str:
+        """Where the notice leads when it is not about a case (cases.hooks.notice_link)."""
+        from cases.hooks import notice_link
+
+        return notice_link(self)

@@ -279,10 +279,22 @@ def case_history_add(
     )
 
 
-def notify(recipients: Iterable[User], *, kind: str, case: Case | None = None) -> None:
-    """Tell each recipient (an in-app notice): the one way any app writes a notice."""
+def notify(
+    recipients: Iterable[User], *, kind: str, case: Case | None = None, about: Any = None
+) -> None:
+    """
+    Tell each recipient (an in-app notice): the one way any app writes a notice. `about`: the
+    public id of what a notice not about a case concerns (cases.hooks.notice_link).
+    """
     for user in recipients:
-        Notification.objects.create(recipient=user, kind=kind, case=case)
+        Notification.objects.create(recipient=user, kind=kind, case=case, about=about)
+
+
+def _case_ended(case: Case, actor: User, step: Step) -> None:
+    """Tell the apps that share the case for its work that it needs them no more."""
+    from cases.hooks import case_ended
+
+    case_ended.send(sender=Case, case=case, actor=actor, step=step.name)
 
 
 def communes_where_user_opens_cases(*, user: User) -> list[AdministrativeUnit]:
@@ -448,6 +460,8 @@ def _finish(
         object_id=str(case.public_id),
         detail={"step": step.name, "from": from_status, "to": case.status},
     )
+    if step.ends_sharing:
+        _case_ended(case, actor, step)
     return case
 
 

@@ -47,6 +47,9 @@ class Step:
     permission: str
     requires: Promise
     form: str = ""  # the Decree 56 form the step produces, if any
+    # The step ends the case's need of others: its open referrals end, and with them the
+    # shares they granted (cases.hooks.case_ended, docs/lifecycles.md).
+    ends_sharing: bool = False
 
     @property
     def service(self) -> Callable[..., Any]:
@@ -233,6 +236,7 @@ STEPS: dict[str, Step] = {
                 "The latest review affirms both Art. 30 conditions: no remaining risk of abuse "
                 "and the child is stable."
             ),
+            ends_sharing=True,
         ),
         Step(
             "mark_not_substantiated",
@@ -241,6 +245,7 @@ STEPS: dict[str, Step] = {
             S.NOT_SUBSTANTIATED,
             "assess_case",
             _("The reason."),
+            ends_sharing=True,
         ),
         Step(
             "transfer",
@@ -249,6 +254,7 @@ STEPS: dict[str, Step] = {
             None,
             "transfer_case",
             _("Another commune and the reason."),
+            ends_sharing=True,
         ),
         Step(
             "merge",
@@ -257,6 +263,7 @@ STEPS: dict[str, Step] = {
             S.MERGED,
             "change_case",
             _("The case it duplicates (one you can see, still open) and the reason."),
+            ends_sharing=True,
         ),
     ]
 }

@@ -12,16 +12,21 @@ class ReferralsConfig(AppConfig):
 
     def ready(self) -> None:
         from cases.hooks import (
+            case_ended,
             consent_withdrawn,
             register_case_section,
             register_home_section,
+            register_notice_link,
             register_summary_provider,
         )
+        from cases.models import Notification
         from referrals import hooks, sections
 
         register_summary_provider(hooks.summary_for_recipient)
         hooks.register_history_labels()
         consent_withdrawn.connect(hooks.on_consent_withdrawn, dispatch_uid="referrals-consent")
+        case_ended.connect(hooks.on_case_ended, dispatch_uid="referrals-case-ended")
+        register_notice_link(Notification.Kind.REFERRAL_ENDED, hooks.referral_notice_link)
         for provider in sections.CASE_SECTIONS:
             register_case_section(provider)
         for home_provider in sections.HOME_SECTIONS:

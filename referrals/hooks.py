@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User
@@ -51,6 +52,17 @@ def on_consent_withdrawn(sender: Any, consent: ConsentRecord, actor: User, **kwa
     from referrals.services import referrals_revoke_for_withdrawn_consent
 
     referrals_revoke_for_withdrawn_consent(consent=consent, actor=actor)
+
+
+def on_case_ended(sender: Any, case: Case, actor: User, step: str, **kwargs: Any) -> None:
+    from referrals.services import referrals_end_with_case
+
+    referrals_end_with_case(case=case, actor=actor, step=step)
+
+
+def referral_notice_link(notice: Any) -> str:
+    """A notice that a referral ended leads to the referral's own record."""
+    return reverse("referrals:detail", args=[notice.about])
 
 
 def register_history_labels() -> None:

@@ -12,9 +12,11 @@ import hashlib
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.models import Membership, Organisation, Role, User
 from accounts.services import organisation_group
@@ -381,20 +383,62 @@ def referral_revoke(*, actor: User, referral: Referral, reason: str) -> Referral
     )
 
 
+def _trail_revoked(referral: Referral, actor: User, operation: str, **detail: Any) -> None:
+    """
+    The entry of a referral revoked by something else that happened (a withdrawn consent, an
+    ended case): inside that transaction, which appends it at its end.
+    """
+    audit_record(
+        action=AuditEntry.Action.TRANSITION,
+        actor=actor,
+        case=referral.case,
+        object_type="referral",
+        object_id=str(referral.public_id),
+        detail={"operation": operation, **detail},
+    )
+
+
+# Why a referral ended with its case, by the step that ended the case (cases.workflow steps
+# marked ends_sharing): kept as the referral's revoke reason and told to the recipient.
+CASE_ENDINGS = {
+    "close": gettext_lazy("The case was closed (Art. 30)."),
+    "mark_not_substantiated": gettext_lazy("The report was found not substantiated."),
+    "merge": gettext_lazy("The case was merged into another case."),
+    "transfer": gettext_lazy("The case was transferred to another commune."),
+}
+
+
+def referrals_end_with_case(*, case: Case, actor: User, step: str) -> int:
+    """
+    The case needs the referrals' organisations no more (closed, not substantiated, merged,
+    transferred): every open referral ends at once, with why, and its organisation is told.
+    The recipients keep the referral's own record, not the case (the shares end in _end).
+    """
+    count = 0
+    reason = CASE_ENDINGS[step]
+    open_referrals = Referral.objects.select_for_update().filter(
+        case=case, status__in=Referral.OPEN
+    )
+    for referral in open_referrals.select_related("organisation", "case"):
+        with translation.override(settings.LANGUAGE_CODE):
+            referral.revoke_reason = str(reason)
+        _end(referral, actor, Referral.Status.REVOKED, "referral_revoked", referral.revoke_reason)
+        _trail_revoked(referral, actor, "referral_revoked_case_ended", step=step)
+        case_services.notify(
+            _members(referral.organisation),
+            kind=Notification.Kind.REFERRAL_ENDED,
+            about=referral.public_id,
+        )
+        count += 1
+    return count
+
+
 def referrals_revoke_for_withdrawn_consent(*, consent: ConsentRecord, actor: User) -> int:
     """A withdrawn consent stops the sharing that relied on it, at once."""
     count = 0
     for referral in Referral.objects.filter(consent=consent, status__in=Referral.OPEN):
         referral.revoke_reason = _("Consent withdrawn")
         _end(referral, actor, Referral.Status.REVOKED, "referral_revoked", referral.revoke_reason)
-        # Inside the withdrawal's transaction, which appends this entry at its end.
-        audit_record(
-            action=AuditEntry.Action.TRANSITION,
-            actor=actor,
-            case=referral.case,
-            object_type="referral",
-            object_id=str(referral.public_id),
-            detail={"operation": "referral_revoked_consent_withdrawn"},
-        )
+        _trail_revoked(referral, actor, "referral_revoked_consent_withdrawn")
         count += 1
     return count
