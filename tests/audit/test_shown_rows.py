@@ -7,12 +7,10 @@ one row a paginator reads ahead, is not; and a list selector cannot hand out unm
 from __future__ import annotations
 
 import ast
-import datetime
 import pathlib
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from audit.models import AuditEntry
@@ -33,6 +31,7 @@ from hotline.selectors import (
     reports_visible_to,
 )
 from referrals.selectors import referral_inbox_for, referrals_visible_to
+from tests.cases.test_keyset import _bulk
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -47,18 +46,12 @@ def named(entry: AuditEntry) -> set[str]:
 
 @pytest.fixture
 def many(world) -> list[Case]:
-    """More cases in the officer's commune than a page or the API shows, newest first."""
-    start = timezone.now()
-    return Case.objects.bulk_create(
-        Case(
-            number=f"T-{index:04d}",
-            child=world.case.child,
-            commune=world.commune,
-            province=world.province,
-            received_at=start + datetime.timedelta(minutes=100 - index),
-        )
-        for index in range(KeysetPagination.page_size + 5)
-    )
+    """
+    More cases in the officer's commune than a page or the API shows, as the list orders them
+    (newest first).
+    """
+    _bulk(world, KeysetPagination.page_size + 5)
+    return list(Case.objects.filter(commune=world.commune).order_by("-received_at", "-id"))
 
 
 def test_a_page_records_the_rows_it_shows_and_not_the_one_it_reads_ahead(world, client_for, many):
