@@ -79,7 +79,11 @@ def deadlines_on_event(
     start_key: str | None = None,
     due_on: datetime.date | None = None,
 ) -> None:
-    """Apply one workflow event to the case's clocks (call inside the service's transaction)."""
+    """
+    Apply one workflow event to the case's clocks (call inside the service's transaction).
+    `at` is when the law counts the event (a decision's own time or date); the clocks it meets
+    also keep when it was entered (`met_entered_at`).
+    """
     rules = list(DeadlineRule.objects.filter(is_active=True))
     open_clocks = CaseDeadline.objects.filter(
         case=case, met_at__isnull=True, waived_at__isnull=True
@@ -91,7 +95,9 @@ def deadlines_on_event(
         if event in rule.waived_by:
             open_clocks.filter(_key_matches(key), rule=rule).update(waived_at=at)
         if event in rule.met_by:
-            open_clocks.filter(_key_matches(key), rule=rule).update(met_at=at)
+            open_clocks.filter(_key_matches(key), rule=rule).update(
+                met_at=at, met_entered_at=timezone.now()
+            )
     for rule in rules:
         if event not in rule.started_by:
             continue

@@ -943,7 +943,10 @@ class CaseDeadline(models.Model):
     key = models.CharField(max_length=40, blank=True, default="")
     starts_at = models.DateTimeField(_("clock started"))
     due_at = models.DateTimeField(_("due"))
+    # When the law counts the clock met (a decision's own time or date), and when what met
+    # it was entered: a decision signed in time and entered later is in time, and shows both.
     met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    met_entered_at = models.DateTimeField(_("entered at"), null=True, blank=True)
     waived_at = models.DateTimeField(_("no longer needed since"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
     note = models.CharField(_("note"), max_length=255, blank=True)

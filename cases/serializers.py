@@ -582,7 +582,18 @@ class DeadlineSerializer(serializers.Serializer):
     citation = serializers.CharField(source="rule.citation", read_only=True)
     starts_at = BoundedDateTimeField(source="deadline.starts_at", read_only=True)
     due_at = BoundedDateTimeField(source="deadline.due_at", read_only=True)
-    met_at = BoundedDateTimeField(source="deadline.met_at", read_only=True, allow_null=True)
+    met_at = BoundedDateTimeField(
+        source="deadline.met_at",
+        read_only=True,
+        allow_null=True,
+        help_text="When the law counts the clock met (a decision's own time or date).",
+    )
+    met_entered_at = BoundedDateTimeField(
+        source="deadline.met_entered_at",
+        read_only=True,
+        allow_null=True,
+        help_text="When what met the clock was entered in the system.",
+    )
     waived_at = BoundedDateTimeField(source="deadline.waived_at", read_only=True, allow_null=True)
     note = serializers.CharField(source="deadline.note", read_only=True)
     state = serializers.ChoiceField(

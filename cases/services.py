@@ -995,12 +995,34 @@ def case_approve_plan(
         step=step,
         actor=actor,
         at=now,
-        details={"plan_version": plan.version, "decision_number": plan.decision_number},
+        details={
+            "plan_version": plan.version,
+            "decision_number": plan.decision_number,
+            "decision_date": decision_date.isoformat(),
+        },
     )
+    # The approval clocks are met on the decision's own date, not on the day it is entered.
     deadlines_on_event(
-        case=case, event=Event.PLAN_APPROVED, at=now, key=f"v{plan.version}", due_on=plan.review_on
+        case=case,
+        event=Event.PLAN_APPROVED,
+        at=decision_moment(decision_date, after=plan.submitted_at),
+        key=f"v{plan.version}",
+        due_on=plan.review_on,
     )
     return plan
+
+
+def decision_moment(decision_date: datetime.date, *, after: datetime.datetime) -> datetime.datetime:
+    """
+    When a decision known by its date counts as taken: the start of that day in Vietnam, or
+    the moment its subject arrived if that was later the same day. A clock due on that day is
+    met by it; one due the day before is not.
+    """
+    start = timezone.make_aware(
+        datetime.datetime.combine(decision_date, datetime.time.min),
+        timezone.get_current_timezone(),
+    )
+    return max(start, after)
 
 
 @audit_batch

@@ -7,6 +7,7 @@ import threading
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
@@ -123,6 +124,60 @@ def test_submission_meets_the_draft_clock_and_starts_the_approval_clock(world):
     assert timezone.localtime(review.due_at).date() == timezone.localdate() + datetime.timedelta(
         days=30
     )
+
+
+def _submitted_on_a_monday(world) -> CaseDeadline:
+    """
+    A case received, assessed and its plan submitted on Monday 2 March 2026 at 10:00 in
+    Vietnam (world.case becomes it): its 2-working-day approval clock.
+    """
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 10, 0, tzinfo=VN), tick=False):
+        world.case = make_case(world.commune, "Lê Thị Hoa")
+        go_to_needs_meeting(world, world.case)
+        services.case_draft_plan(
+            actor=world.officer,
+            case=world.case,
+            objectives="An toàn",
+            review_on=datetime.date(2026, 4, 1),
+            activities=[_activity()],
+        )
+        services.case_submit_plan(actor=world.officer, case=world.case)
+    return clock(world.case, "plan_approve_2wd")
+
+
+@pytest.mark.parametrize(("dated", "state"), [(4, "met"), (5, "met_late")])
+def test_an_approval_is_measured_on_its_decision_date_not_its_entry(world, dated, state):
+    approval = _submitted_on_a_monday(world)
+    assert timezone.localtime(approval.due_at).date() == datetime.date(2026, 3, 4)  # Wednesday
+    entered = datetime.datetime(2026, 3, 6, 16, 30, tzinfo=VN)  # Friday
+    with time_machine.travel(entered, tick=False):
+        services.case_approve_plan(
+            actor=world.chairman,
+            case=world.case,
+            decision_number="12/QĐ-UBND",
+            decision_date=datetime.date(2026, 3, dated),
+        )
+    approval.refresh_from_db()
+    assert timezone.localtime(approval.met_at).date() == datetime.date(2026, 3, dated)
+    assert approval.met_entered_at == entered
+    assert deadline_view(approval).state == state
+    assert deadline_view(clock(world.case, "plan_approve_7wd")).state == "met"
+    # The review clock runs from the decision, to the date the plan set.
+    review = clock(world.case, "review_plan_date")
+    assert timezone.localtime(review.due_at).date() == datetime.date(2026, 4, 1)
+
+
+def test_an_approval_dated_the_day_of_submission_is_met_at_the_submission(world):
+    approval = _submitted_on_a_monday(world)
+    with time_machine.travel(datetime.datetime(2026, 3, 2, 15, 0, tzinfo=VN), tick=False):
+        services.case_approve_plan(
+            actor=world.chairman,
+            case=world.case,
+            decision_number="13/QĐ-UBND",
+            decision_date=datetime.date(2026, 3, 2),
+        )
+    approval.refresh_from_db()
+    assert approval.met_at == approval.starts_at  # not before the plan arrived
 
 
 def _activity() -> dict:
