@@ -41,6 +41,7 @@ ALL_CASE_PERMISSIONS = frozenset(
         "plan_case",
         "approve_plan",
         "decide_emergency",
+        "intervene_case",
         "refer_case",
         "print_case",
         "transfer_case",
@@ -51,8 +52,8 @@ ALL_CASE_PERMISSIONS = frozenset(
 # What each role may do on the cases of its area. Roles not listed hold no jurisdiction:
 # hotline operators and sector staff reach a case only through a share; collaborators,
 # auditors and administrators never see case content through their role. The officer
-# assesses, plans, refers and transfers; the chairman decides emergency measures and
-# separation, approves plans and closes (Decree 56 Arts. 26, 28, 30, 32).
+# assesses, intervenes in an emergency (Art. 31(3)), plans, refers and transfers; the chairman
+# decides emergency measures and separation, approves plans and closes (Arts. 26, 28, 30, 32).
 JURISDICTION_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.CP_OFFICER: frozenset(
         {
@@ -60,6 +61,7 @@ JURISDICTION_PERMISSIONS: dict[str, frozenset[str]] = {
             VIEW_CASE_SUMMARY,
             "change_case",
             "assess_case",
+            "intervene_case",
             "plan_case",
             "refer_case",
             "print_case",

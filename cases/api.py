@@ -606,7 +606,7 @@ class StepListView(CaseAPIView):
                 "label": str(step.label),
                 "requires": str(step.requires),
                 "form": step.form,
-                "target": step.target,
+                "target": step.target_for(case.status),
             }
             for step in steps_available(case=case, permissions=permissions)
         ]

@@ -334,6 +334,26 @@ class RecordReviewForm(RatingsForm):
 # Emergency protection and temporary separation (Arts. 31, 32; Mẫu 07)
 
 
+class RecordInterventionForm(StepForm):
+    intervened_at = forms.DateTimeField(
+        label=_("Intervened at"),
+        required=False,
+        widget=datetime_input(),
+        help_text=_("Leave empty for now."),
+    )
+    measures = forms.CharField(
+        label=_("Measures taken"),
+        required=False,
+        widget=text_area(),
+        help_text=_(
+            "Who stopped the harm (with which police unit), the first aid or care given, the "
+            "items and documents kept as evidence."
+        ),
+    )
+
+    required_fields = ("measures",)
+
+
 class DecideEmergencyForm(StepForm):
     kind = forms.ChoiceField(
         label=_("Decision"),

@@ -380,6 +380,7 @@ class Case(models.Model):
             ("plan_case", "Draft the plan of a case"),
             ("approve_plan", "Approve the plan of a case"),
             ("decide_emergency", "Decide emergency protection or separation"),
+            ("intervene_case", "Record an emergency intervention"),
             ("refer_case", "Refer a case"),
             ("print_case", "Print a case"),
             ("transfer_case", "Transfer a case"),

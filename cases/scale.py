@@ -1788,7 +1788,7 @@ def _allowed_steps() -> list[tuple[str, str, str]]:
     rows = []
     for step in STEPS.values():
         for source in step.sources:
-            rows.append((step.name, str(source), str(step.target or source)))
+            rows.append((step.name, str(source), step.leads_to(source)))
     for name in (
         "referral_sent",
         "referral_acknowledged",

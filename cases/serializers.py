@@ -734,6 +734,15 @@ AssessInitialStepSerializer = _step_serializer(
     },
     "Initial risk assessment (Mẫu 02).",
 )
+RecordInterventionStepSerializer = _step_serializer(
+    "RecordInterventionStepSerializer",
+    {
+        "measures": text_input(EmergencyDecision, "measures"),
+        "intervened_at": BoundedDateTimeField(required=False, allow_null=True),
+    },
+    "The emergency intervention itself (Art. 31(3)–(4)), by the commune's officer: when and "
+    "what was done. No decision number: only a separation needs the chairman's decision.",
+)
 DecideEmergencyStepSerializer = _step_serializer(
     "DecideEmergencyStepSerializer",
     {
@@ -850,6 +859,7 @@ MergeStepSerializer = _step_serializer(
 # and the acting user (context "case" and "actor").
 STEP_INPUTS: dict[str, type[StepInputSerializer]] = {
     "assess_initial": AssessInitialStepSerializer,
+    "record_intervention": RecordInterventionStepSerializer,
     "decide_emergency": DecideEmergencyStepSerializer,
     "extend_separation": ExtendSeparationStepSerializer,
     "end_separation": EndSeparationStepSerializer,

@@ -436,8 +436,7 @@ def _finish(
     extra_fields: Iterable[str] = (),
 ) -> Case:
     from_status = case.status
-    if step.target is not None:
-        case.status = step.target
+    case.status = step.leads_to(from_status)
     # Every step changes the case, so its ETag changes too (docs/DESIGN.md §10).
     case.version += 1
     case.save(update_fields=["status", "version", "updated_at", *extra_fields])
@@ -642,6 +641,41 @@ def case_decide_emergency(*, actor: User, case: Case, **data: Any) -> EmergencyD
                 case=case, rule_code=SEPARATION_RULE, key=key, due=decision.ends_at, note=authority
             )
     return decision
+
+
+@audit_batch
+def case_record_intervention(
+    *, actor: User, case: Case, measures: str = "", intervened_at: datetime.datetime | None = None
+) -> EmergencyDecision:
+    """
+    The emergency intervention itself (Art. 31(3)–(4)): the commune's child-protection officer
+    with the police stops the harm, arranges first aid and keeps the evidence, and records when
+    and what. It meets the 12-hour clock at that time; no chairman's decision is needed (only a
+    separation needs one, Art. 32 and Mẫu 07).
+    """
+    case, step = _begin(actor=actor, case=case, name="record_intervention")
+    _required_text({"measures": measures}, "measures")
+    check_lengths(EmergencyDecision, {"measures": measures})
+    at = _past_time("intervened_at", intervened_at, case)
+    intervention = EmergencyDecision.objects.create(
+        case=case,
+        kind=EmergencyDecision.Kind.INTERVENTION,
+        decision_number="",
+        decided_by=actor,
+        decided_at=at,
+        measures=measures,
+    )
+    case.emergency_required = True
+    _finish(
+        case=case,
+        step=step,
+        actor=actor,
+        at=at,
+        extra_fields=["emergency_required"],
+        details={"kind": EmergencyDecision.Kind.INTERVENTION},
+    )
+    deadlines_on_event(case=case, event=Event.EMERGENCY_DECIDED, at=at)
+    return intervention
 
 
 def _locked_decision(decision: EmergencyDecision | None) -> EmergencyDecision | None:

@@ -372,6 +372,7 @@ def case_readers_page(request: HttpRequest, public_id: uuid.UUID) -> HttpRespons
 # step's service and whether it may be taken come from the table.
 STEP_FORMS: dict[str, type[case_forms.StepForm]] = {
     "assess_initial": case_forms.AssessInitialForm,
+    "record_intervention": case_forms.RecordInterventionForm,
     "decide_emergency": case_forms.DecideEmergencyForm,
     "extend_separation": case_forms.ExtendSeparationForm,
     "end_separation": case_forms.EndSeparationForm,

@@ -50,6 +50,19 @@ class Step:
     # The step ends the case's need of others: its open referrals end, and with them the
     # shares they granted (cases.hooks.case_ended, docs/lifecycles.md).
     ends_sharing: bool = False
+    # The states from which the step leads to `target` (None: from every source); from its
+    # other sources the case keeps its state (an emergency during implementation stays there).
+    target_from: frozenset[str] | None = None
+
+    def target_for(self, status: str) -> str | None:
+        """The state the step leads to from `status`; None: the case keeps its state."""
+        if self.target_from is not None and status not in self.target_from:
+            return None
+        return self.target
+
+    def leads_to(self, status: str) -> str:
+        """The state the step takes a case in `status` to."""
+        return self.target_for(status) or status
 
     @property
     def service(self) -> Callable[..., Any]:
@@ -98,6 +111,11 @@ def step_refusal(step: Step, *, case: Case, permissions: set[str]) -> Refusal | 
     return None
 
 
+# Emergency measures can be needed in any open state (Art. 32(1): the carer refuses the plan,
+# the abuse repeats during implementation); only before the specific assessment do they put the
+# case into emergency protection, later the case keeps its place in the process.
+BEFORE_PROTECTION = frozenset({S.RECEIVED, S.INITIAL_ASSESSED, S.EMERGENCY_PROTECTION})
+
 STEPS: dict[str, Step] = {
     step.name: step
     for step in [
@@ -111,9 +129,21 @@ STEPS: dict[str, Step] = {
             "Mẫu 02",
         ),
         Step(
+            "record_intervention",
+            _("Emergency intervention"),
+            OPEN_STATES,
+            S.EMERGENCY_PROTECTION,
+            "intervene_case",
+            _(
+                "When it was done and the measures taken (stopping the harm with the police, "
+                "first aid, keeping evidence: Art. 31(3)–(4)). No decision is needed."
+            ),
+            target_from=BEFORE_PROTECTION,
+        ),
+        Step(
             "decide_emergency",
             _("Emergency protection or temporary separation"),
-            frozenset({S.RECEIVED, S.INITIAL_ASSESSED, S.EMERGENCY_PROTECTION}),
+            OPEN_STATES,
             S.EMERGENCY_PROTECTION,
             "decide_emergency",
             _(
@@ -122,20 +152,12 @@ STEPS: dict[str, Step] = {
                 "15 days away."
             ),
             "Mẫu 07",
+            target_from=BEFORE_PROTECTION,
         ),
         Step(
             "extend_separation",
             _("Extend the separation"),
-            frozenset(
-                {
-                    S.EMERGENCY_PROTECTION,
-                    S.INITIAL_ASSESSED,
-                    S.SPECIFIC_ASSESSED,
-                    S.NEEDS_MEETING_HELD,
-                    S.PLAN_DRAFTED,
-                    S.PLAN_SUBMITTED,
-                }
-            ),
+            OPEN_STATES,
             None,
             "decide_emergency",
             _(

@@ -45,6 +45,7 @@ EXACT = {
         "view_case_summary",
         "change_case",
         "assess_case",
+        "intervene_case",
         "plan_case",
         "refer_case",
         "print_case",

@@ -26,18 +26,21 @@ PERMS = [
     "plan_case",
     "approve_plan",
     "decide_emergency",
+    "intervene_case",
     "refer_case",
     "print_case",
     "transfer_case",
     "close_case",
 ]
-# docs/DESIGN.md §2/§4 in plain words: the officer owns the commune's cases, the chairman approves
-# and closes them, the provincial supervisor oversees and prints the province's.
+# docs/DESIGN.md §2/§4 in plain words: the officer owns the commune's cases (and intervenes in an
+# emergency, Decree 56 Art. 31(3)), the chairman approves and closes them, the provincial
+# supervisor oversees and prints the province's.
 OFFICER = {
     "view_case",
     "view_case_summary",
     "change_case",
     "assess_case",
+    "intervene_case",
     "plan_case",
     "refer_case",
     "print_case",

@@ -98,7 +98,7 @@ def test_generates_a_consistent_country():
             step = STEPS.get(row.name)
             if step is not None:
                 assert row.from_status in step.sources, (case.number, row.name)
-                assert row.to_status == (step.target or row.from_status)
+                assert row.to_status == step.leads_to(row.from_status)
             else:
                 assert row.name.startswith("referral_")
                 assert row.to_status == row.from_status

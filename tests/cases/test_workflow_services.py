@@ -479,8 +479,14 @@ def test_the_available_steps_follow_state_and_role(world):
             )
         }
 
-    assert names(world.officer) == {"assess_initial", "mark_not_substantiated", "transfer", "merge"}
-    assert names(world.chairman) == {"decide_emergency", "end_separation"}
+    assert names(world.officer) == {
+        "assess_initial",
+        "record_intervention",
+        "mark_not_substantiated",
+        "transfer",
+        "merge",
+    }
+    assert names(world.chairman) == {"decide_emergency", "extend_separation", "end_separation"}
     assert names(world.supervisor) == set()
     assert all(step.requires for step in STEPS.values())
 
