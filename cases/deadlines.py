@@ -12,12 +12,14 @@ from __future__ import annotations
 import datetime
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Membership, Organisation, Role
@@ -33,6 +35,7 @@ class Event:
     """The events that start, meet or waive clocks."""
 
     CASE_RECEIVED = "case_received"
+    INITIAL_ASSESSED = "initial_assessed"
     NO_EMERGENCY = "initial_assessed_no_emergency"
     EMERGENCY_DECIDED = "emergency_decided"
     SEPARATION_STARTED = "separation_started"
@@ -113,6 +116,22 @@ def deadlines_on_event(
         )
 
 
+def deadlines_from_earlier_contact(*, case: Case, at: datetime.datetime) -> int:
+    """
+    The first contact about the case came earlier than its receipt (a call linked to it): the
+    clocks that run from the receipt run from that contact instead, due earlier. A clock
+    already met keeps its meeting, now judged against the earlier due time.
+    """
+    moved = 0
+    rules = [r for r in DeadlineRule.objects.all() if Event.CASE_RECEIVED in r.started_by]
+    clocks = CaseDeadline.objects.filter(case=case, rule__in=rules, starts_at__gt=at)
+    for clock in clocks.select_related("rule"):
+        clock.starts_at, clock.due_at = at, due_at(clock.rule, at)
+        clock.save(update_fields=["starts_at", "due_at"])
+        moved += 1
+    return moved
+
+
 def deadline_move(
     *, case: Case, rule_code: str, key: str, due: datetime.datetime, note: str
 ) -> None:
@@ -158,6 +177,42 @@ def deadline_view(deadline: CaseDeadline, now: datetime.datetime | None = None) 
     return DeadlineView(
         deadline=deadline, state=state, label=str(STATE_LABELS[state]), seconds_left=left
     )
+
+
+def duration_text(seconds: int) -> str:
+    """Say a length of time the way a deadline table needs it: '2 ngày 3 giờ', '40 phút'."""
+    minutes = abs(seconds) // 60
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return gettext_now("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+    if hours:
+        return gettext_now("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    return gettext_now("%(minutes)s min") % {"minutes": minutes}
+
+
+@dataclass(frozen=True)
+class Clock:
+    """A deadline as a table row: the engine's view of it plus the words for time left."""
+
+    view: DeadlineView
+    remaining: str
+
+    @property
+    def deadline(self) -> CaseDeadline:
+        return self.view.deadline
+
+
+def clock_of(deadline: Any, now: datetime.datetime) -> Clock:
+    """A clock (a case's, or an intake item's: anything with due_at, met_at, waived_at) to show."""
+    view = deadline_view(deadline, now)
+    if view.state == "open":
+        remaining = gettext_now("%(time)s left") % {"time": duration_text(view.seconds_left)}
+    elif view.state == "overdue":
+        remaining = gettext_now("overdue by %(time)s") % {"time": duration_text(view.seconds_left)}
+    else:
+        remaining = ""
+    return Clock(view=view, remaining=remaining)
 
 
 def recipients_for(case: Case, roles: list[str]) -> list:

@@ -115,3 +115,19 @@ def case_sections(request: HttpRequest, case: Any, permissions: set[str]) -> lis
 # Labels for history rows that are not workflow steps (e.g. "referral_sent"), registered by
 # the app that writes them: name -> lazy translated label.
 HISTORY_LABELS: dict[str, Any] = {}
+
+
+# Escalations of clocks kept outside cases (hotline: the intake's clocks before triage):
+# `manage.py escalate_deadlines` runs each after the case clocks'. A function of `now`
+# returning how many clocks it escalated.
+Escalator = Callable[[Any], int]
+_escalators: list[Escalator] = []
+
+
+def register_escalator(escalator: Escalator) -> None:
+    if escalator not in _escalators:
+        _escalators.append(escalator)
+
+
+def escalators() -> list[Escalator]:
+    return list(_escalators)

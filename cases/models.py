@@ -916,6 +916,13 @@ class DeadlineRule(models.Model):
     unit = models.CharField(_("unit"), max_length=15, choices=Unit.choices)
     escalate_to = models.JSONField(_("roles a miss escalates to"), default=list)
     is_active = models.BooleanField(_("active"), default=True)
+    # The law sets no number here (or says only "at once"): the length is a local default that
+    # the province's administrators set, and every page that shows the clock says so.
+    is_local_default = models.BooleanField(
+        _("local default, not statute"),
+        default=False,
+        help_text=_("The law sets no length for this clock; this one is the province's choice."),
+    )
 
     class Meta:
         verbose_name = _("deadline rule")
@@ -996,6 +1003,8 @@ class Notification(models.Model):
         INTAKE_RECEIVED = "intake_received", _("New report in your intake inbox")
         REFERRAL_RECEIVED = "referral_received", _("New referral to your organisation")
         REFERRAL_ENDED = "referral_ended", _("A referral to your organisation has ended")
+        CALL_OVERDUE = "call_overdue", _("A report call is still waiting for triage")
+        REPORT_OVERDUE = "report_overdue", _("A collaborator's report is still waiting for triage")
 
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"

@@ -25,7 +25,14 @@ from audit.models import AuditEntry
 from audit.services import audit_batch, audit_record, audited
 from cases import workflow
 from cases.access import ALL_CASE_PERMISSIONS, VIEW_CASE, case_permissions, forget_shares
-from cases.deadlines import Event, deadline_move, deadlines_on_event, due_at, recipients_for
+from cases.deadlines import (
+    Event,
+    deadline_move,
+    deadlines_from_earlier_contact,
+    deadlines_on_event,
+    due_at,
+    recipients_for,
+)
 from cases.models import (
     Assessment,
     Case,
@@ -290,6 +297,15 @@ def notify(
         Notification.objects.create(recipient=user, kind=kind, case=case, about=about)
 
 
+def case_contact_earlier(*, case: Case, at: datetime.datetime) -> None:
+    """
+    An earlier contact about the case was found (a call linked to it, Decree 56 Arts. 26(3),
+    31(2), 32(2): the 12 hours run from the receipt of the information): the clocks that run
+    from the receipt start from it. Called inside the linking service's transaction.
+    """
+    deadlines_from_earlier_contact(case=case, at=at)
+
+
 def _case_ended(case: Case, actor: User, step: Step) -> None:
     """Tell the apps that share the case for its work that it needs them no more."""
     from cases.hooks import case_ended
@@ -545,6 +561,10 @@ def case_assess_initial(*, actor: User, case: Case, **data: Any) -> Assessment:
         at=at,
         extra_fields=["emergency_required"],
         details={"emergency_required": case.emergency_required},
+    )
+    # The way from Mẫu 02 to the needs meeting has a clock of its own (a local default).
+    deadlines_on_event(
+        case=case, event=Event.INITIAL_ASSESSED, at=at, key=f"v{_next_plan_version(case)}"
     )
     if not case.emergency_required:
         deadlines_on_event(case=case, event=Event.NO_EMERGENCY, at=at)

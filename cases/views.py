@@ -7,10 +7,8 @@ may not act gets 403, a validation error shows each message next to its field an
 
 from __future__ import annotations
 
-import datetime
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -35,13 +33,12 @@ from audit.services import audit_transaction
 from cases import forms as case_forms
 from cases import services
 from cases.access import VIEW_CASE, case_permissions
-from cases.deadlines import DeadlineView, deadline_view
+from cases.deadlines import clock_of
 from cases.downloads import document_response
 from cases.hooks import HISTORY_LABELS, case_sections, home_sections, summary_fields_for
 from cases.models import (
     Assessment,
     Case,
-    CaseDeadline,
     Plan,
     PlanActivity,
     RiskLevel,
@@ -84,41 +81,6 @@ def _page(
     return render(request, template, context, status=status)
 
 
-def _duration(seconds: int) -> str:
-    """Say a length of time the way a deadline table needs it: '2 ngày 3 giờ', '40 phút'."""
-    minutes = abs(seconds) // 60
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    if days:
-        return _("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
-    if hours:
-        return _("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
-    return _("%(minutes)s min") % {"minutes": minutes}
-
-
-@dataclass(frozen=True)
-class Clock:
-    """A deadline as a table row: the engine's view of it plus the words for time left."""
-
-    view: DeadlineView
-    remaining: str
-
-    @property
-    def deadline(self) -> CaseDeadline:
-        return self.view.deadline
-
-
-def _clock(deadline: CaseDeadline, now: datetime.datetime) -> Clock:
-    view = deadline_view(deadline, now)
-    if view.state == "open":
-        remaining = _("%(time)s left") % {"time": _duration(view.seconds_left)}
-    elif view.state == "overdue":
-        remaining = _("overdue by %(time)s") % {"time": _duration(view.seconds_left)}
-    else:
-        remaining = ""
-    return Clock(view=view, remaining=remaining)
-
-
 def _require(permissions: set[str], permission: str) -> None:
     """The user sees the case; without the permission they get the 403 page."""
     if permission not in permissions:
@@ -157,7 +119,7 @@ def home(request: HttpRequest) -> HttpResponse:
         due, context["clock_count"] = first_rows_counted(
             deadlines_due_for(user=user), HOME_DEADLINES_SHOWN
         )
-        context["clocks"] = [_clock(d, now) for d in due]
+        context["clocks"] = [clock_of(d, now) for d in due]
         context["can_open"] = True
     if Role.CHAIRMAN in roles:
         context["awaiting"] = list(plans_awaiting_approval_for(user=user)[:HOME_ITEMS_SHOWN])
@@ -320,7 +282,7 @@ def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     context.update(
         {
             "steps": steps_available(case=case, permissions=permissions),
-            "clocks": [_clock(d, now) for d in case.deadlines.select_related("rule")],
+            "clocks": [clock_of(d, now) for d in case.deadlines.select_related("rule")],
             "record_facts": _record_facts(case),
             "child_facts": _facts(case.child, case_forms.ChildFields, CHILD_FACTS),
             "family": list(case.child.family_members.all()),

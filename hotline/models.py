@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AdministrativeUnit
 from audit.rows import ShownRowsQuerySet
-from cases.models import Case, Sex
+from cases.models import Case, DeadlineRule, Sex
 
 HOTLINE_NUMBER = "111"  # libphonenumber knows no such short code (STACK-NOTES); a constant.
 
@@ -275,6 +275,73 @@ class CollaboratorReport(IntakeItem):
 
     def __str__(self) -> str:
         return f"{self.commune} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class IntakeClock(models.Model):
+    """
+    A clock running on a call or report before it is triaged: the law counts from the receipt
+    of the information, not from the case (Decree 56 Arts. 26(3), 31(2), 32(2): 12 hours to the
+    emergency measures; Art. 26(1): passed on to the commune "at once"). Started when a report
+    call is logged or a collaborator's report arrives (hotline.clocks); triage ends them: the
+    pass-on clock is met, the emergency clock continues as the case's own (a case opened from
+    the item keeps its receipt; a case it is linked to takes the earlier receipt) or is no
+    longer needed.
+    """
+
+    call = models.ForeignKey(
+        Call, null=True, blank=True, on_delete=models.CASCADE, related_name="clocks"
+    )
+    report = models.ForeignKey(
+        CollaboratorReport, null=True, blank=True, on_delete=models.CASCADE, related_name="clocks"
+    )
+    rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="+")
+    # The commune that must act on it (where it happened, else where the child lives).
+    commune = models.ForeignKey(
+        AdministrativeUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    starts_at = models.DateTimeField(_("clock started"))
+    due_at = models.DateTimeField(_("due"))
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    waived_at = models.DateTimeField(_("no longer needed since"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("intake clock")
+        verbose_name_plural = _("intake clocks")
+        ordering = ["due_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(call__isnull=False, report__isnull=True)
+                | models.Q(call__isnull=True, report__isnull=False),
+                name="intake_clock_one_item",
+            ),
+            models.UniqueConstraint(
+                fields=["call", "rule"],
+                condition=models.Q(call__isnull=False),
+                name="intake_clock_once_per_call",
+            ),
+            models.UniqueConstraint(
+                fields=["report", "rule"],
+                condition=models.Q(report__isnull=False),
+                name="intake_clock_once_per_report",
+            ),
+        ]
+        indexes = [
+            # The escalation's candidates: the open clocks, by due time.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(met_at__isnull=True, waived_at__isnull=True),
+                name="intake_clock_open_due",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule.code} {self.due_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def item(self) -> Call | CollaboratorReport:
+        return self.call if self.call_id else self.report
 
 
 class IdempotencyRecord(models.Model):

@@ -23,7 +23,7 @@ from cases.deadlines import recipients_for
 from cases.models import Case, Notification, Sex
 from cases.names import name_key
 from cases.workflow import OPEN_STATES, Refusal
-from hotline import triage
+from hotline import clocks, triage
 from hotline.models import (
     Call,
     CloseReason,
@@ -162,7 +162,7 @@ def call_log(*, actor: User, **data: Any) -> Call:
         telephony = TelephonyCall.objects.select_for_update().get(pk=telephony.pk)
         if Call.objects.filter(telephony=telephony).exists():
             raise ValidationError({"telephony": _("This call was already logged.")})
-    return Call.objects.create(
+    call = Call.objects.create(
         operator=actor,
         call_type=call_type,
         channel=channel,
@@ -188,6 +188,10 @@ def call_log(*, actor: User, **data: Any) -> Call:
         ),
         **texts,
     )
+    if call.status == IntakeStatus.RECEIVED:
+        # The law's clocks run from the receipt of the information, before any triage.
+        clocks.intake_clocks_start(call)
+    return call
 
 
 @audited("report_submit")
@@ -229,6 +233,7 @@ def report_submit(
         narrative=narrative.strip(),
         urgency=urgency,
     )
+    clocks.intake_clocks_start(report)
     case_services.notify(officers_of(commune), kind=Notification.Kind.INTAKE_RECEIVED)
     return report
 
@@ -266,14 +271,6 @@ def _decide(item: Call | CollaboratorReport, actor: User, **fields: Any) -> None
     item.save()
 
 
-def _responsible_commune(item: Call | CollaboratorReport) -> AdministrativeUnit:
-    # Art. 26(1): the information goes to the commune where it happened; failing that, where
-    # the child lives.
-    if isinstance(item, CollaboratorReport):
-        return item.commune
-    return item.incident_commune or item.residence_commune
-
-
 @audited("intake_open_case")
 def intake_open_case(
     *, actor: User, item: Call | CollaboratorReport, commune: AdministrativeUnit | None = None
@@ -281,7 +278,7 @@ def intake_open_case(
     """Turn a report call or a collaborator report into a case of the commune that must act."""
     _may_triage(actor, item)
     item = _lock(item)
-    commune = commune or _responsible_commune(item)
+    commune = commune or clocks.commune_that_acts(item)
     if commune is None:
         raise ValidationError({"commune": _("Choose the commune that must act.")})
     commune = _commune(commune, "commune")
@@ -324,16 +321,20 @@ def intake_open_case(
             reporter_address=item.caller_address,
             additional_notes=item.narrative if item.child_condition else "",
         )
-        received_at = item.started_at
     else:
         record.update(source=Case.Source.COLLABORATOR, channel=Case.Channel.THIRD_PARTY)
-        received_at = item.created_at
+    # The case's clocks run from the intake's receipt: opening it continues the 12 hours.
     case = case_services.case_create(
-        commune=commune, child=child, received_at=received_at, received_by=actor, **record
+        commune=commune,
+        child=child,
+        received_at=clocks.received_at(item),
+        received_by=actor,
+        **record,
     )
     if isinstance(item, Call):
         _hotline_follows(case, actor)
     _decide(item, actor, status=IntakeStatus.CASE_OPENED, case=case)
+    clocks.intake_clocks_end(item, case=case)
     case_services.notify(
         [user for user in officers_of(commune) if user != actor],
         kind=Notification.Kind.CASE_ASSIGNED,
@@ -368,6 +369,7 @@ def intake_link_case(
         # merges the duplicate.
         raise ValidationError({"case": _("Choose an open case that you can see.")})
     _decide(item, actor, status=IntakeStatus.LINKED, case=case, triage_note=note.strip())
+    clocks.intake_clocks_end(item, case=case)
     return item
 
 
@@ -381,4 +383,5 @@ def intake_close(
         raise ValidationError({"reason": _("Choose why the item is closed.")})
     item = _lock(item)
     _decide(item, actor, status=IntakeStatus.CLOSED, close_reason=reason, triage_note=note.strip())
+    clocks.intake_clocks_end(item, case=None)
     return item

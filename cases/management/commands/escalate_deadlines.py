@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.utils import timezone
 
 from cases.deadlines import deadlines_escalate
+from cases.hooks import escalators
 
 
 class Command(BaseCommand):
@@ -14,5 +16,6 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        count = deadlines_escalate()
+        now = timezone.now()
+        count = deadlines_escalate(now=now) + sum(escalate(now) for escalate in escalators())
         self.stdout.write(f"Escalated {count} missed deadline(s).")
