@@ -694,6 +694,19 @@ class CloseForm(StepForm):
     reason = forms.CharField(label=_("Note"), required=False, widget=text_area())
 
 
+class EndOtherwiseForm(StepForm):
+    ending = forms.ChoiceField(
+        label=_("How the case ended"),
+        choices=Case.Ending.choices,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    ended_on = forms.DateField(label=_("Date"), required=False, widget=DATE_INPUT)
+    reason = forms.CharField(label=_("Note"), required=False, widget=text_area())
+
+    required_fields = ("ending", "ended_on")
+
+
 class ApprovePlanForm(StepForm):
     """Mẫu 05: the chairman's decision approving the plan."""
 

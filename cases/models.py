@@ -204,6 +204,21 @@ class Case(models.Model):
         CLOSED = "closed", _("Closed")
         NOT_SUBSTANTIATED = "not_substantiated", _("Not substantiated")
         MERGED = "merged", _("Merged as duplicate")
+        ENDED = "ended", _("Ended for another reason")
+
+    class Ending(models.TextChoices):
+        """How a case can end other than by an Art. 30 closure, each counted as what it is."""
+
+        TURNED_16 = (
+            "turned_16",
+            _("The child turned 16 (no longer a child, Law on Children Art. 1)"),
+        )
+        DIED = "died", _("The child died")
+        MOVED_AWAY = "moved_away", _("The child moved abroad or beyond the system's reach")
+        OTHER_AUTHORITY = (
+            "other_authority",
+            _("The child's protection continues under another authority"),
+        )
 
     class Source(models.TextChoices):
         HOTLINE = "hotline", _("Hotline 111")
@@ -360,6 +375,10 @@ class Case(models.Model):
         related_name="merged_cases",
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    ending = models.CharField(
+        _("how the case ended"), max_length=20, choices=Ending.choices, blank=True
+    )
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
     # Optimistic concurrency: every edit of the record checks and bumps it (ETag on the API).
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -326,6 +326,8 @@ class CaseDetailSerializer(serializers.ModelSerializer):
             "emergency_required",
             "merged_into",
             "closed_at",
+            "ending",
+            "ended_on",
             "created_at",
             "updated_at",
             "permissions",
@@ -831,6 +833,16 @@ RecordReviewStepSerializer = _step_serializer(
     "The review (Mẫu 06).",
 )
 CloseStepSerializer = _step_serializer("CloseStepSerializer", {"reason": _reason()})
+EndOtherwiseStepSerializer = _step_serializer(
+    "EndOtherwiseStepSerializer",
+    {
+        "ending": choice_input(Case.Ending),
+        "ended_on": serializers.DateField(required=False, allow_null=True, default=None),
+        "reason": _reason(),
+    },
+    "The case ends other than by an Art. 30 closure (the child turned 16, died, moved away, "
+    "or continues under another authority).",
+)
 MarkNotSubstantiatedStepSerializer = _step_serializer(
     "MarkNotSubstantiatedStepSerializer", {"reason": _reason()}
 )
@@ -872,6 +884,7 @@ STEP_INPUTS: dict[str, type[StepInputSerializer]] = {
     "start_implementation": StartImplementationStepSerializer,
     "record_review": RecordReviewStepSerializer,
     "close": CloseStepSerializer,
+    "end_otherwise": EndOtherwiseStepSerializer,
     "mark_not_substantiated": MarkNotSubstantiatedStepSerializer,
     "transfer": TransferStepSerializer,
     "merge": MergeStepSerializer,

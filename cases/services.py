@@ -1148,6 +1148,60 @@ def case_close(*, actor: User, case: Case, reason: str = "") -> Case:
 
 
 @audit_batch
+def case_end_otherwise(
+    *,
+    actor: User,
+    case: Case,
+    ending: str = "",
+    ended_on: datetime.date | None = None,
+    reason: str = "",
+) -> Case:
+    """
+    The case ends other than by an Art. 30 closure: the child turned 16, died, moved abroad or
+    beyond reach, or continues under another authority. Kept as what it is, with its date.
+    """
+    case, step = _begin(actor=actor, case=case, name="end_otherwise")
+    errors = {}
+    if ending not in Case.Ending.values:
+        errors["ending"] = _("Choose how the case ended.")
+    if ended_on is None:
+        errors["ended_on"] = _("Give the date.")
+    elif ended_on > timezone.localdate():
+        errors["ended_on"] = _("The date is in the future.")
+    elif ended_on < timezone.localtime(case.received_at).date():
+        errors["ended_on"] = _("The date is before the case was received.")
+    born = case.child.date_of_birth if case.child_id else None
+    if not errors and ending == Case.Ending.TURNED_16 and born is not None:
+        sixteenth = _birthday(born, 16)
+        if ended_on < sixteenth:
+            errors["ended_on"] = _("The child turns 16 only on %(date)s.") % {
+                "date": sixteenth.strftime("%d/%m/%Y")
+            }
+    if errors:
+        raise ValidationError(errors)
+    now = timezone.now()
+    case.closed_at, case.ending, case.ended_on = now, ending, ended_on
+    _finish(
+        case=case,
+        step=step,
+        actor=actor,
+        at=now,
+        reason=_text(reason),
+        details={"ending": ending, "ended_on": ended_on.isoformat()},
+        extra_fields=["closed_at", "ending", "ended_on"],
+    )
+    deadlines_on_event(case=case, event=Event.CASE_FINISHED, at=now)
+    return case
+
+
+def _birthday(born: datetime.date, years: int) -> datetime.date:
+    try:
+        return born.replace(year=born.year + years)
+    except ValueError:  # born on 29 February
+        return born.replace(year=born.year + years, day=28)
+
+
+@audit_batch
 def case_mark_not_substantiated(*, actor: User, case: Case, reason: str) -> Case:
     case, step = _begin(actor=actor, case=case, name="mark_not_substantiated")
     if not _text(reason):

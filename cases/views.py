@@ -350,6 +350,7 @@ STEP_FORMS: dict[str, type[case_forms.StepForm]] = {
     "mark_not_substantiated": case_forms.ReasonForm,
     "transfer": case_forms.TransferForm,
     "merge": case_forms.MergeForm,
+    "end_otherwise": case_forms.EndOtherwiseForm,
 }
 
 # What a step page shows above its form, so the person deciding sees what they decide on.

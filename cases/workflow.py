@@ -35,7 +35,7 @@ OPEN_STATES = frozenset(
         S.UNDER_REVIEW,
     }
 )
-FINAL_STATES = frozenset({S.CLOSED, S.NOT_SUBSTANTIATED, S.MERGED})
+FINAL_STATES = frozenset({S.CLOSED, S.NOT_SUBSTANTIATED, S.MERGED, S.ENDED})
 
 
 @dataclass(frozen=True)
@@ -257,6 +257,18 @@ STEPS: dict[str, Step] = {
             _(
                 "The latest review affirms both Art. 30 conditions: no remaining risk of abuse "
                 "and the child is stable."
+            ),
+            ends_sharing=True,
+        ),
+        Step(
+            "end_otherwise",
+            _("End the case for another reason"),
+            OPEN_STATES,
+            S.ENDED,
+            "close_case",
+            _(
+                "How it ended (the child turned 16, died, moved away, or continues under "
+                "another authority), the date, and a note."
             ),
             ends_sharing=True,
         ),

@@ -405,6 +405,10 @@ CASE_ENDINGS = {
     "mark_not_substantiated": gettext_lazy("The report was found not substantiated."),
     "merge": gettext_lazy("The case was merged into another case."),
     "transfer": gettext_lazy("The case was transferred to another commune."),
+    "end_otherwise": gettext_lazy(
+        "The case ended (the child turned 16, died, moved away, or continues under another "
+        "authority)."
+    ),
 }
 
 

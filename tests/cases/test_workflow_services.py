@@ -486,7 +486,12 @@ def test_the_available_steps_follow_state_and_role(world):
         "transfer",
         "merge",
     }
-    assert names(world.chairman) == {"decide_emergency", "extend_separation", "end_separation"}
+    assert names(world.chairman) == {
+        "decide_emergency",
+        "extend_separation",
+        "end_separation",
+        "end_otherwise",
+    }
     assert names(world.supervisor) == set()
     assert all(step.requires for step in STEPS.values())
 

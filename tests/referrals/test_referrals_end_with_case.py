@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from audit.models import AuditEntry
 from cases import services as case_services
@@ -44,6 +44,9 @@ ENDINGS = {
     ),
     "transfer": lambda world: case_services.case_transfer(
         actor=world.officer, case=world.case, commune=world.other_commune, reason="Gia đình chuyển"
+    ),
+    "end_otherwise": lambda world: case_services.case_end_otherwise(
+        actor=world.chairman, case=world.case, ending="moved_away", ended_on=timezone.localdate()
     ),
 }
 
