@@ -22,6 +22,7 @@ from cases.models import (
     CaseDocument,
     Child,
     EmergencyDecision,
+    EthnicGroup,
     FamilyMember,
     LawfulBasis,
     Measure,
@@ -931,8 +932,8 @@ class ChildFields(forms.Form):
     estimated_age = forms.IntegerField(
         label=_("or estimated age"), required=False, min_value=0, max_value=17
     )
-    ethnicity = forms.CharField(
-        label=_("Ethnicity"), max_length=max_length(Child, "ethnicity"), required=False
+    ethnic_group = forms.ChoiceField(
+        label=_("Ethnic group"), choices=[("", "—"), *EthnicGroup.choices], required=False
     )
     residence_commune = forms.ModelChoiceField(
         label=_("Commune of residence"),
@@ -987,7 +988,7 @@ class CaseOpenForm(ServiceFormMixin, RecordFields, ChildFields):
                 "sex",
                 "date_of_birth",
                 "estimated_age",
-                "ethnicity",
+                "ethnic_group",
                 "residence_commune",
                 "address",
                 "school_name",

@@ -6,6 +6,7 @@ assessments (Mẫu 02, 03, 06), emergency decisions (Mẫu 07), the needs meetin
 
 from __future__ import annotations
 
+import datetime
 import os
 import uuid
 
@@ -50,6 +51,69 @@ class SpecialCircumstance(models.TextChoices):
     )
 
 
+class EthnicGroup(models.TextChoices):
+    """
+    The 54 ethnic groups of Vietnam with the General Statistics Office's codes (Decision
+    121-TCTK/PPCĐ of 2 March 1979, the list the censuses and Circular 13/2021 use). "01"
+    is Kinh; every other code is an ethnic minority.
+    """
+
+    KINH = "01", "Kinh"
+    TAY = "02", "Tày"
+    THAI = "03", "Thái"
+    HOA = "04", "Hoa"
+    KHO_ME = "05", "Khơ-me"
+    MUONG = "06", "Mường"
+    NUNG = "07", "Nùng"
+    HMONG = "08", "HMông"
+    DAO = "09", "Dao"
+    GIA_RAI = "10", "Gia-rai"
+    NGAI = "11", "Ngái"
+    E_DE = "12", "Ê-đê"
+    BA_NA = "13", "Ba-na"
+    XO_DANG = "14", "Xơ-đăng"
+    SAN_CHAY = "15", "Sán Chay"
+    CO_HO = "16", "Cơ-ho"
+    CHAM = "17", "Chăm"
+    SAN_DIU = "18", "Sán Dìu"
+    HRE = "19", "Hrê"
+    MNONG = "20", "Mnông"
+    RA_GLAI = "21", "Ra-glai"
+    XTIENG = "22", "Xtiêng"
+    BRU_VAN_KIEU = "23", "Bru-Vân Kiều"
+    THO = "24", "Thổ"
+    GIAY = "25", "Giáy"
+    CO_TU = "26", "Cơ-tu"
+    GIE_TRIENG = "27", "Gié-Triêng"
+    MA = "28", "Mạ"
+    KHO_MU = "29", "Khơ-mú"
+    CO = "30", "Co"
+    TA_OI = "31", "Tà-ôi"
+    CHO_RO = "32", "Chơ-ro"
+    KHANG = "33", "Kháng"
+    XINH_MUN = "34", "Xinh-mun"
+    HA_NHI = "35", "Hà Nhì"
+    CHU_RU = "36", "Chu-ru"
+    LAO = "37", "Lào"
+    LA_CHI = "38", "La Chí"
+    LA_HA = "39", "La Ha"
+    PHU_LA = "40", "Phù Lá"
+    LA_HU = "41", "La Hủ"
+    LU = "42", "Lự"
+    LO_LO = "43", "Lô Lô"
+    CHUT = "44", "Chứt"
+    MANG = "45", "Mảng"
+    PA_THEN = "46", "Pà Thẻn"
+    CO_LAO = "47", "Cơ Lao"
+    CONG = "48", "Cống"
+    BO_Y = "49", "Bố Y"
+    SI_LA = "50", "Si La"
+    PU_PEO = "51", "Pu Péo"
+    BRAU = "52", "Brâu"
+    O_DU = "53", "Ơ Đu"
+    RO_MAM = "54", "Rơ-măm"
+
+
 class Child(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
@@ -59,7 +123,18 @@ class Child(models.Model):
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     date_of_birth = models.DateField(_("date of birth"), null=True, blank=True)
     estimated_age = models.PositiveSmallIntegerField(_("estimated age"), null=True, blank=True)
-    ethnicity = models.CharField(_("ethnicity"), max_length=60, blank=True)
+    ethnic_group = models.CharField(
+        _("ethnic group"), max_length=2, choices=EthnicGroup.choices, blank=True
+    )
+    # What was written before the list (migration 0015): kept only where it matched no group,
+    # so a person can choose the group; never written anew.
+    ethnicity = models.CharField(
+        _("ethnicity as written (not matched to the list)"),
+        max_length=60,
+        blank=True,
+        default="",
+        db_default="",
+    )
     residence_commune = models.ForeignKey(
         AdministrativeUnit,
         verbose_name=_("commune of residence"),
@@ -95,6 +170,19 @@ class Child(models.Model):
         if update_fields is not None and "full_name" in update_fields:
             kwargs["update_fields"] = {*update_fields, "name_key"}
         super().save(*args, **kwargs)
+
+    @property
+    def is_minority(self) -> bool | None:
+        """An ethnic minority (any group but Kinh); None while the group is not known."""
+        return None if not self.ethnic_group else self.ethnic_group != EthnicGroup.KINH
+
+    def age_on(self, day: datetime.date) -> tuple[int | None, bool]:
+        """The age in whole years on `day` from the birth date, else the estimate (estimated)."""
+        if self.date_of_birth:
+            born = self.date_of_birth
+            years = day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+            return max(years, 0), False
+        return self.estimated_age, self.estimated_age is not None
 
     @property
     def age(self) -> int | None:
@@ -375,8 +463,21 @@ class Case(models.Model):
         related_name="merged_cases",
     )
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # The child's age when it happened (the incident's date, else the receipt), kept with the
+    # case: the statistics count children by it, not by today's age (Circular 13/2021).
+    child_age_at_incident = models.PositiveSmallIntegerField(
+        _("age at the incident"), null=True, blank=True
+    )
+    child_age_estimated = models.BooleanField(
+        _("the age is an estimate"), default=False, db_default=False
+    )
     ending = models.CharField(
-        _("how the case ended"), max_length=20, choices=Ending.choices, blank=True
+        _("how the case ended"),
+        max_length=20,
+        choices=Ending.choices,
+        blank=True,
+        default="",
+        db_default="",  # bulk loads (cases.scale) may leave it out
     )
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
     # Optimistic concurrency: every edit of the record checks and bumps it (ETag on the API).

@@ -326,7 +326,8 @@ GIVEN_F = (
     "Ngân Ngọc Nhi Nhung Oanh Phương Quỳnh Tâm Thảo Thu Thủy Trang Trâm Trinh Tú Uyên Vân Vy "
     "Xuân Yến"
 ).split()
-ETHNICITIES = ["Kinh"] * 17 + ["Tày", "Thái", "Mường", "Khmer", "H'Mông", "Nùng", "Dao"]
+# Codes of the ethnic groups (cases.models.EthnicGroup): mostly Kinh, then the larger minorities.
+ETHNICITIES = ["01"] * 17 + ["02", "03", "06", "05", "08", "07", "09"]
 PLACES = ["tại nhà", "tại trường học", "gần chợ", "trên đường đi học", "tại nhà hàng xóm"]
 CONDITIONS = [
     "Trẻ có vết bầm tím ở tay và lưng, sợ hãi khi nhắc đến người nhà.",
@@ -733,7 +734,7 @@ class Generator:
                 "sex",
                 "date_of_birth",
                 "estimated_age",
-                "ethnicity",
+                "ethnic_group",
                 "residence_commune_id",
                 "address",
                 "special_circumstances",

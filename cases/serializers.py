@@ -277,9 +277,15 @@ class ChildSerializer(serializers.ModelSerializer):
         child=serializers.ChoiceField(choices=SpecialCircumstance.choices), read_only=True
     )
 
+    ethnicity_as_written = serializers.CharField(
+        source="ethnicity",
+        read_only=True,
+        help_text="What was written before the list of ethnic groups, where it matched none.",
+    )
+
     class Meta:
         model = Child
-        fields = ["id", *CHILD_FIELDS, "age"]
+        fields = ["id", *CHILD_FIELDS, "ethnicity_as_written", "age"]
         read_only_fields = fields
 
 
@@ -325,6 +331,8 @@ class CaseDetailSerializer(serializers.ModelSerializer):
             *RECORD_FIELDS,
             "emergency_required",
             "merged_into",
+            "child_age_at_incident",
+            "child_age_estimated",
             "closed_at",
             "ending",
             "ended_on",

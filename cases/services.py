@@ -47,6 +47,7 @@ from cases.models import (
     ConsentRecord,
     DeadlineRule,
     EmergencyDecision,
+    EthnicGroup,
     FamilyMember,
     Incident,
     LawfulBasis,
@@ -109,7 +110,7 @@ CHILD_FIELDS = (
     "sex",
     "date_of_birth",
     "estimated_age",
-    "ethnicity",
+    "ethnic_group",
     "residence_commune",
     "address",
     "school_name",
@@ -178,7 +179,20 @@ def _clean_child(data: dict[str, Any]) -> dict[str, Any]:
     commune = data.get("residence_commune")
     if commune is not None and commune.level != AdministrativeUnit.Level.COMMUNE:
         raise ValidationError({"residence_commune": _("Choose a commune.")})
+    if data.get("ethnic_group") and data["ethnic_group"] not in EthnicGroup.values:
+        raise ValidationError({"ethnic_group": _("Choose from the list of ethnic groups.")})
     return data
+
+
+def case_age_at_incident_set(case: Case) -> None:
+    """Keep the child's age on the day of the incident (else of the receipt) with the case."""
+    incident = case.incident if case.incident_id else None
+    day = (incident.occurred_on if incident else None) or timezone.localtime(
+        case.received_at
+    ).date()
+    age, estimated = case.child.age_on(day) if case.child_id else (None, False)
+    Case.objects.filter(pk=case.pk).update(child_age_at_incident=age, child_age_estimated=estimated)
+    case.child_age_at_incident, case.child_age_estimated = age, estimated
 
 
 def _clean_record(data: dict[str, Any], *, current: Case | None = None) -> dict[str, Any]:
@@ -264,6 +278,7 @@ def case_create(
         received_by=received_by,
         **record,
     )
+    case_age_at_incident_set(case)
     deadlines_on_event(case=case, event=Event.CASE_RECEIVED, at=received_at)
     return case
 
@@ -387,7 +402,10 @@ def case_update_child(
     if not updated:
         raise EditConflict()
     Child.objects.filter(pk=case.child_id).update(**cleaned)
-    return Case.objects.select_related("child").get(pk=case.pk)
+    case = Case.objects.select_related("child").get(pk=case.pk)
+    if {"date_of_birth", "estimated_age"} & set(cleaned):
+        case_age_at_incident_set(case)
+    return case
 
 
 FAMILY_FIELDS = (
@@ -1248,6 +1266,9 @@ def case_merge(*, actor: User, case: Case, into: Case, reason: str) -> Case:
     """Merge a duplicate into the case it duplicates; the duplicate stays readable."""
     case, step = _begin(actor=actor, case=case, name="merge")
     errors = {}
+    if into is not None and into.pk != case.pk:
+        # Read afresh and locked: the case merged into may have ended or moved a moment ago.
+        into = Case.objects.select_for_update().filter(pk=into.pk).first()
     if into is None or into.pk == case.pk:
         errors["into"] = _("Choose another case.")
     elif VIEW_CASE not in case_permissions(actor, into) or into.status not in OPEN_STATES:
@@ -1549,10 +1570,18 @@ def case_link_incident(*, actor: User, case: Case, other: Case | None, title: st
     Case.objects.filter(pk__in=[case.pk, other.pk]).update(
         incident=incident, version=F("version") + 1
     )
+    _ages_at_incident(case.pk, other.pk)
     return incident
+
+
+def _ages_at_incident(*pks: int) -> None:
+    """The cases' incident changed: their children's ages are taken on its date again."""
+    for joined in Case.objects.select_related("child", "incident").filter(pk__in=pks):
+        case_age_at_incident_set(joined)
 
 
 @audited("case_unlink_incident")
 def case_unlink_incident(*, actor: User, case: Case) -> None:
     _require(actor, case, "change_case")
     Case.objects.filter(pk=case.pk).update(incident=None, version=F("version") + 1)
+    _ages_at_incident(case.pk)

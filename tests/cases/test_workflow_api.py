@@ -707,7 +707,7 @@ def test_the_officer_opens_a_case_with_the_child_and_the_record(world):
                 "full_name": "Phạm Thị Hoa",
                 "sex": "female",
                 "estimated_age": 9,
-                "ethnicity": "Kinh",
+                "ethnic_group": "01",
                 "residence_commune": world.commune.code,
                 "special_circumstances": ["dropped_out"],
             },
