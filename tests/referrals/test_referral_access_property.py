@@ -5,19 +5,28 @@ Hypothesis generates a small world (two provinces, three communes, each commune'
 with its officer, a chairman, a provincial supervisor, receiving organisations of random kinds
 near or far, sector staff with one or more memberships, some inactive) and a sequence of
 referral operations in any order (send, acknowledge, accept, decline, add an update, complete,
-revoke, withdraw the consent relied on), each attempted by a chosen actor: mostly the one who
-may, sometimes anyone. Each operation is run through referrals.services and through the oracle
-below; both must agree on whether it is refused and why, and a refused operation must change
-nothing. After the sequence, for every user and case, the one door (`cases_visible_to`,
-`case_permissions`, `can`) and the allow-listed summary (`cases.hooks.summary_fields_for`) must
-be what the oracle says, and so must the referrals each user sees and answers.
+revoke, withdraw the consent relied on), mixed with the case endings that end its referrals
+(issue #13: mark the case not substantiated, merge it into another case, transfer it to
+another commune, end it otherwise, e.g. the child died), each attempted by a chosen actor:
+mostly the one who may, sometimes anyone. Each referral operation is run through
+referrals.services, each ending through cases.services, and each through the oracle below;
+both must agree on whether it is refused and why, and a refused operation must change nothing.
+An ending ends every open referral of the case at once (revoked, with a reason), their shares
+with them, and tells each of the organisation's staff by a notice about the referral, not the
+case; a transfer moves the case to the new commune's jurisdiction; a case that is no longer
+open is referred no more. After the sequence, for every user and case, the one door
+(`cases_visible_to`, `case_permissions`, `can`) and the allow-listed summary
+(`cases.hooks.summary_fields_for`) must be what the oracle says, and so must each case's state
+and commune, the referrals each user sees and answers, and the notices of ended referrals each
+user has.
 
-The oracle is written from docs/DESIGN.md §2, §4, §7 and the issue's text, not from the code: it
-shares
-no code with the implementation, only the names of roles, kinds, statuses and permissions, and
-it states the allow-lists per sector as data of its own. Its unit tests at the end run it on
-hand-made histories; one of them re-runs the property against a deliberately broken service
-(a share kept after its referral ended) and expects the property to fail.
+The oracle is written from docs/DESIGN.md §2, §4, §5, §7 and the issues' text, not from the
+code: it shares no code with the implementation, only the names of roles, kinds, statuses and
+permissions, and it states the allow-lists per sector as data of its own. Its unit tests at the
+end run it on hand-made histories; one of them re-runs the property against a deliberately
+broken service (a share kept after its referral ended) and expects the property to fail. (The
+case's close is not generated: it needs the whole Decree 56 workflow up to a review; closed
+cases are made directly instead.)
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from unittest import mock
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.utils import translation
+from django.utils import timezone, translation
 from hypothesis import HealthCheck, Phase, event, find, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import TestCase
@@ -46,6 +55,7 @@ from cases.models import (
     ConsentRecord,
     Notification,
 )
+from cases.selectors import notifications_for
 from referrals import services
 from referrals.models import Referral, ReferralGroupObjectPermission, ReferralUpdate
 from referrals.selectors import referral_inbox_for, referrals_visible_to
@@ -58,13 +68,15 @@ RECEIVING = ["school", "health_facility", "police", "court", "social_protection"
 OPEN = ("sent", "acknowledged", "accepted")
 VIEW, SUMMARY = "view_case", "view_case_summary"
 
-# The officer owns the commune's cases (assesses, plans, refers); the chairman approves and
-# closes; the provincial supervisor oversees and prints. A referral grants the summary only.
+# The officer owns the commune's cases (assesses, intervenes in an emergency, Decree 56
+# Art. 31(3), plans, refers, transfers); the chairman approves and closes; the provincial
+# supervisor oversees and prints. A referral grants the summary only.
 OFFICER = {
     VIEW,
     SUMMARY,
     "change_case",
     "assess_case",
+    "intervene_case",
     "plan_case",
     "refer_case",
     "print_case",
@@ -125,6 +137,18 @@ PURPOSE_LABEL, MESSAGE_LABEL = "Referral purpose", "Message"
 
 OK, FORBIDDEN, STATE, INVALID = "ok", "forbidden", "state", "invalid"
 
+# The case's life cycle as far as referrals care (docs/DESIGN.md §5, issue #13): a case is open
+# until it is closed, found not substantiated, merged or ended otherwise (the child turned 16,
+# died, moved away, continues under another authority); only an open case is referred. A report
+# is found not substantiated on receipt or after the initial assessment; an open case may be
+# transferred, merged or ended otherwise. The officer assesses (not substantiated), transfers
+# and changes the record (merge); the chairman closes, and so ends a case otherwise.
+FINISHED = ("closed", "not_substantiated", "merged", "ended")
+NOT_SUBSTANTIATED_FROM = ("received", "initial_assessed")
+HOW_A_CASE_ENDS_OTHERWISE = ("turned_16", "died", "moved_away", "other_authority")
+ENDINGS = ("not_substantiated", "merge", "transfer", "end_otherwise")
+ENDED_NOTICE = "referral_ended"
+
 
 def medical(case_index: int) -> str:
     return f"Bệnh án số {case_index}: gãy xương tay, sang chấn tâm lý"
@@ -164,13 +188,17 @@ class Person:
 
 @dataclass
 class CaseSpec:
-    commune: int
-    open: bool = True
+    commune: int  # the commune that holds the case now (a transfer moves it)
+    status: str = "received"
     reporter_consent: bool = False
 
     @property
     def province(self) -> int:
         return PROVINCE_OF_COMMUNE[self.commune]
+
+    @property
+    def open(self) -> bool:
+        return self.status not in FINISHED
 
 
 @dataclass
@@ -196,6 +224,7 @@ class Model:
     cases: list[CaseSpec]
     referrals: list[Ref] = field(default_factory=list)
     consents: list[Consent] = field(default_factory=list)
+    notices: list[tuple[int, int]] = field(default_factory=list)  # (person, referral) ended
 
     # --- who holds what
 
@@ -340,6 +369,68 @@ class Model:
                 ref.status = "revoked"
         return OK
 
+    # --- the case endings (issue #13): the case needs no one else any more
+
+    def _end_referrals_of(self, c: int) -> None:
+        """Every open referral of the case ends at once, and so its share; its staff are told."""
+        for r, ref in enumerate(self.referrals):
+            if ref.case == c and ref.status in OPEN:
+                ref.status = "revoked"
+                self.notices.extend(
+                    (p, r) for p in range(len(self.people)) if self.works_for(p, ref.org)
+                )
+
+    def not_substantiated(self, p: int, c: int, reason: str) -> str:
+        case = self.cases[c]
+        if "assess_case" not in self.jurisdiction(p, c):
+            return FORBIDDEN
+        if case.status not in NOT_SUBSTANTIATED_FROM:
+            return STATE
+        if not reason.strip():
+            return INVALID
+        case.status = "not_substantiated"
+        self._end_referrals_of(c)
+        return OK
+
+    def merge(self, p: int, c: int, into: int, reason: str) -> str:
+        """Merge a duplicate into an open case the actor reads in full."""
+        if "change_case" not in self.jurisdiction(p, c):
+            return FORBIDDEN
+        if not self.cases[c].open:
+            return STATE
+        if into == c or VIEW not in self.permissions(p, into) or not self.cases[into].open:
+            return INVALID
+        if not reason.strip():
+            return INVALID
+        self.cases[c].status = "merged"
+        self._end_referrals_of(c)
+        return OK
+
+    def end_otherwise(self, p: int, c: int, ending: str) -> str:
+        """The chairman records how the case ended, other than by an Art. 30 closure."""
+        if "close_case" not in self.jurisdiction(p, c):
+            return FORBIDDEN
+        if not self.cases[c].open:
+            return STATE
+        if ending not in HOW_A_CASE_ENDS_OTHERWISE:
+            return INVALID
+        self.cases[c].status = "ended"
+        self._end_referrals_of(c)
+        return OK
+
+    def transfer(self, p: int, c: int, commune: int, reason: str) -> str:
+        """The case moves to another commune (and its province) with its state kept."""
+        case = self.cases[c]
+        if "transfer_case" not in self.jurisdiction(p, c):
+            return FORBIDDEN
+        if not case.open:
+            return STATE
+        if commune == case.commune or not reason.strip():
+            return INVALID
+        self._end_referrals_of(c)
+        case.commune = commune
+        return OK
+
 
 # ---------------------------------------------------------------------------------------------
 # Strategies, weighted so that most operations are valid and the life cycle gets far
@@ -361,7 +452,7 @@ person_st = st.tuples(
 )
 case_st = st.tuples(
     st.sampled_from([0, 0, 1, 1, 2]),  # the commune
-    st.sampled_from([True] * 5 + [False]),  # open
+    st.sampled_from(["received"] * 5 + ["closed"]),  # the state it starts in
     st.booleans(),  # the reporter agreed to be identified
 )
 OPERATIONS = (
@@ -372,6 +463,7 @@ OPERATIONS = (
     + ["update"] * 2
     + ["complete"] * 2
     + ["decline", "revoke", "withdraw"]
+    + list(ENDINGS)  # rarely: each ends the case's referrals
 )
 op_st = st.tuples(
     st.sampled_from(OPERATIONS),
@@ -395,8 +487,13 @@ MEASURES = ["s_education", "s_health", "i_legal_aid", "s_skills"]
 
 
 def snapshot() -> tuple:
-    """Everything a referral operation could change."""
+    """Everything a referral operation or a case ending could change."""
     return (
+        list(
+            Case.objects.order_by("pk").values_list(
+                "pk", "status", "commune_id", "province_id", "version", "closed_at", "merged_into"
+            )
+        ),
         list(
             Referral.objects.order_by("pk").values_list(
                 "pk",
@@ -515,7 +612,7 @@ class ReferralAccessProperty(TestCase):
             user_groups_sync(user=user)
             self.users.append(user)
             model.people.append(person)
-        for index, (commune, is_open, reporter_consent) in enumerate(cases):
+        for index, (commune, status, reporter_consent) in enumerate(cases):
             values = case_values(index)
             case = make_case(
                 self.communes[commune],
@@ -531,11 +628,11 @@ class ReferralAccessProperty(TestCase):
             )
             case.child.school_name = values["school"]
             case.child.save()
-            if not is_open:
-                Case.objects.filter(pk=case.pk).update(status=Case.Status.CLOSED)
+            if status != case.status:
+                Case.objects.filter(pk=case.pk).update(status=status)
                 case.refresh_from_db()
             self.case_objs.append(case)
-            model.cases.append(CaseSpec(commune, is_open, reporter_consent))
+            model.cases.append(CaseSpec(commune, status, reporter_consent))
         return model
 
     # --- one operation
@@ -548,6 +645,10 @@ class ReferralAccessProperty(TestCase):
     def officers_of(self, model: Model, c: int) -> list[int]:
         commune = model.cases[c].commune
         return [p for p, person in enumerate(model.people) if commune in person.officer_of]
+
+    def chairmen_of(self, model: Model, c: int) -> list[int]:
+        commune = model.cases[c].commune
+        return [p for p, person in enumerate(model.people) if commune in person.chairman_of]
 
     def run_op(self, model: Model, step: int, op: tuple) -> tuple[str, str, str]:
         """Run one operation both ways; return (name, expected, observed)."""
@@ -598,13 +699,18 @@ class ReferralAccessProperty(TestCase):
             )
             expected = model.send(p, c, o, message, consent)
             return self.settle(name, expected, observed, before)
+        if name in ENDINGS:
+            # Mostly the case of the latest referral, so that an ending has referrals to end.
+            c = model.referrals[-1].case if target == -1 else target % len(model.cases)
+            return self.run_ending(model, name, c, org_index, mode, actor_index, flag)
         r = target % len(model.referrals)
         ref, referral = model.referrals[r], self.ref_objs[r]
         if name == "withdraw":
             if ref.consent is None:
                 return name, "skipped", "skipped"
             p = self.actor(model, mode, actor_index, self.officers_of(model, ref.case))
-            consent = self.consent_objs[ref.consent]
+            # Read afresh, as a page would: its case may have moved since it was recorded.
+            consent = ConsentRecord.objects.get(pk=self.consent_objs[ref.consent].pk)
             before = snapshot()
             observed = attempt(
                 lambda: case_services.consent_withdraw(
@@ -656,6 +762,71 @@ class ReferralAccessProperty(TestCase):
             expected = model.revoke(p, r, reason)
         return self.settle(name, expected, observed, before)
 
+    def run_ending(
+        self, model: Model, name: str, c: int, index: int, mode: str, actor_index: int, flag: bool
+    ) -> tuple[str, str, str]:
+        """End the case (not substantiated, merged, transferred, ended otherwise) both ways."""
+        who = self.chairmen_of if name == "end_otherwise" else self.officers_of
+        p = self.actor(model, mode, actor_index, who(model, c))
+        actor, case = self.users[p], self.case_objs[c]
+        reason = "Lý do cụ thể" if flag else " "
+        still_open = [r.status in OPEN for r in model.referrals]
+        before = snapshot()
+        if name == "not_substantiated":
+            observed = attempt(
+                lambda: case_services.case_mark_not_substantiated(
+                    actor=actor, case=case, reason=reason
+                )
+            )
+            expected = model.not_substantiated(p, c, reason)
+        elif name == "merge":
+            # Mostly another open case the actor reads; sometimes any case, itself included.
+            others = [
+                d
+                for d in range(len(model.cases))
+                if d != c and model.cases[d].open and VIEW in model.permissions(p, d)
+            ]
+            into = others[index % len(others)] if mode == "right" and others else None
+            if into is None:
+                into = index % len(model.cases)
+            observed = attempt(
+                lambda: case_services.case_merge(
+                    actor=actor, case=case, into=self.case_objs[into], reason=reason
+                )
+            )
+            expected = model.merge(p, c, into, reason)
+        elif name == "end_otherwise":
+            ending = "died" if flag else ""  # a date given, today; the ending sometimes not
+            observed = attempt(
+                lambda: case_services.case_end_otherwise(
+                    actor=actor,
+                    case=case,
+                    ending=ending,
+                    ended_on=timezone.localdate(),
+                    reason="Theo xác minh",
+                )
+            )
+            expected = model.end_otherwise(p, c, ending)
+        else:
+            commune = index % len(self.communes)
+            if mode == "right" and commune == model.cases[c].commune:
+                commune = (commune + 1) % len(self.communes)
+            observed = attempt(
+                lambda: case_services.case_transfer(
+                    actor=actor, case=case, commune=self.communes[commune], reason=reason
+                )
+            )
+            expected = model.transfer(p, c, commune, reason)
+        # The harness's own copies follow the rows (a merge reads `into` as it is given).
+        self.refresh_cases()
+        if still_open != [r.status in OPEN for r in model.referrals]:
+            event(f"{name} ended open referrals")
+        return self.settle(name, expected, observed, before)
+
+    def refresh_cases(self) -> None:
+        for case in self.case_objs:
+            case.refresh_from_db()
+
     def record_consent(self, model: Model, c: int, kind: str) -> int:
         officer = self.users[self.officers_of(model, c)[0]]
         self.consent_objs.append(
@@ -688,6 +859,27 @@ class ReferralAccessProperty(TestCase):
             .values_list("status", flat=True)
         )
         assert statuses == [r.status for r in model.referrals], history
+        self.refresh_cases()
+        held = [(case.status, case.commune_id, case.province_id) for case in self.case_objs]
+        assert held == [
+            (spec.status, self.communes[spec.commune].pk, self.provinces[spec.province].pk)
+            for spec in model.cases
+        ], f"the cases' state and commune after {history}"
+        ends = Referral.objects.filter(pk__in=[r.pk for r in self.ref_objs]).order_by("pk")
+        for (closed_at, why), ref in zip(
+            ends.values_list("closed_at", "revoke_reason"), model.referrals, strict=True
+        ):
+            assert (closed_at is None) is (ref.status in OPEN), f"{ref} after {history}"
+            if ref.status == "revoked":
+                assert why.strip(), f"{ref} revoked without a reason after {history}"
+        ended = sorted(
+            Notification.objects.filter(kind=ENDED_NOTICE).values_list(
+                "recipient_id", "about", "case_id"
+            )
+        )
+        assert ended == sorted(
+            (self.users[p].pk, self.ref_objs[r].public_id, None) for p, r in model.notices
+        ), f"notices of ended referrals after {history}"
         with translation.override("en"):
             for p, user in enumerate(self.users):
                 visible = set(cases_visible_to(user).values_list("pk", flat=True))
@@ -710,6 +902,14 @@ class ReferralAccessProperty(TestCase):
                 assert inbox == {
                     ref.pk for r, ref in enumerate(self.ref_objs) if model.answers_referral(p, r)
                 }, f"inbox of user {p} after {history}"
+                # A notice that a referral ended is about the referral: shown to its
+                # recipient though the case is no longer theirs.
+                told = sorted(self.ref_objs[r].public_id for q, r in model.notices if q == p)
+                if told:
+                    shown = notifications_for(user=user).filter(kind=ENDED_NOTICE)
+                    assert sorted(shown.values_list("about", flat=True)) == told, (
+                        f"notices of user {p} after {history}"
+                    )
 
     def check_summary(self, model: Model, p: int, c: int, user, case, where: str) -> None:
         expected = model.summary(p, c)
@@ -748,6 +948,10 @@ class ReferralAccessProperty(TestCase):
             event(f"{name}: {observed}")  # --hypothesis-show-statistics shows the mix
         for ref in model.referrals:
             event(f"a referral ends {ref.status}")
+        for spec in model.cases:
+            event(f"a case ends {spec.status}")
+        if model.notices:
+            event("some staff are told a referral ended with its case")
         self.check(model, history)
         return history
 
@@ -806,7 +1010,7 @@ class ReferralAccessProperty(TestCase):
         assert message.startswith("user "), message
         assert any(
             f"('{name}', 'ok', 'ok')" in message
-            for name in ("decline", "complete", "revoke", "withdraw")
+            for name in ("decline", "complete", "revoke", "withdraw", *ENDINGS)
         ), message
 
 
@@ -865,7 +1069,7 @@ def test_the_oracle_refuses_what_the_design_refuses():
     closed = Model(
         orgs=[Org("school", ("commune", 0))],
         people=[Person(officer_of={0})],
-        cases=[CaseSpec(0, open=False)],
+        cases=[CaseSpec(0, status="closed")],
     )
     assert closed.send(0, 0, 0, "m", None) == STATE
 
@@ -902,6 +1106,53 @@ def test_the_oracle_needs_consent_for_an_ngo_and_its_withdrawal_revokes():
     assert model.referrals[0].status == "revoked"
     assert model.permissions(1, 0) == set()
     assert model.send(0, 0, 0, "m", 0) == INVALID
+
+
+def test_the_oracle_ends_the_open_referrals_with_the_case():
+    model = school_world()
+    model.people.append(Person(officer_of={2}))  # 5: the officer of the far commune
+    model.cases.append(CaseSpec(0))  # a second case of the commune
+    assert model.send(0, 0, 0, "to the school", None) == OK  # 0
+    assert model.send(0, 0, 1, "to the health station", None) == OK  # 1
+    assert model.send(0, 0, 0, "done", None) == OK  # 2
+    assert model.send(0, 1, 0, "the other case", None) == OK  # 3
+    for answer in (model.acknowledge, model.accept):
+        assert answer(1, 2) == OK
+    assert model.complete(0, 2) == OK
+    assert model.not_substantiated(1, 0, "x") == FORBIDDEN  # a teacher does not assess
+    assert model.not_substantiated(0, 0, " ") == INVALID
+    assert [r.status for r in model.referrals] == ["sent", "sent", "completed", "sent"]
+    assert model.not_substantiated(0, 0, "Không có căn cứ") == OK
+    # Both open referrals end, the completed one stays, another case's is no business of it.
+    assert [r.status for r in model.referrals] == ["revoked", "revoked", "completed", "sent"]
+    assert model.permissions(2, 0) == set()  # nothing of the case to either organisation
+    assert model.sees_referral(2, 0)
+    assert not model.answers_referral(2, 0)
+    # Told: the staff of each organisation, not the inactive user or the ended membership.
+    assert sorted(model.notices) == [(1, 0), (2, 0), (2, 1)]
+    assert model.not_substantiated(0, 0, "again") == STATE
+    assert model.send(0, 0, 0, "m", None) == STATE  # no longer open
+    assert model.merge(0, 0, 1, "x") == STATE
+    # The other case moves to the far commune: its referral ends and its officer holds it.
+    assert model.transfer(1, 1, 2, "x") == FORBIDDEN
+    assert model.transfer(0, 1, 0, "x") == INVALID  # already the commune's
+    assert model.transfer(0, 1, 2, "Gia đình chuyển") == OK
+    assert model.referrals[3].status == "revoked"
+    assert model.jurisdiction(0, 1) == set()
+    assert not model.sees_referral(0, 3)
+    assert VIEW in model.permissions(5, 1)
+    assert model.sees_referral(5, 3)
+    assert model.cases[1].open
+    assert model.cases[1].province == 1
+    assert model.send(5, 1, 0, "m", None) == INVALID  # the school is far from it now
+    assert model.revoke(0, 3, "x") == FORBIDDEN
+    # Only the chairman ends a case otherwise, and only an open one.
+    model.people.append(Person(chairman_of={2}))  # 6
+    assert model.end_otherwise(5, 1, "died") == FORBIDDEN
+    assert model.end_otherwise(6, 1, "") == INVALID
+    assert model.end_otherwise(6, 1, "died") == OK
+    assert not model.cases[1].open
+    assert model.end_otherwise(6, 1, "died") == STATE
 
 
 # ---------------------------------------------------------------------------------------------
