@@ -441,7 +441,8 @@ def referrals_revoke_for_withdrawn_consent(*, consent: ConsentRecord, actor: Use
     """A withdrawn consent stops the sharing that relied on it, at once."""
     count = 0
     for referral in Referral.objects.filter(consent=consent, status__in=Referral.OPEN):
-        referral.revoke_reason = _("Consent withdrawn")
+        with translation.override(settings.LANGUAGE_CODE):  # the record's language, as above
+            referral.revoke_reason = _("Consent withdrawn")
         _end(referral, actor, Referral.Status.REVOKED, "referral_revoked", referral.revoke_reason)
         _trail_revoked(referral, actor, "referral_revoked_consent_withdrawn")
         count += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from cases import services as case_services
 from cases.access import can, can_see, case_permissions, cases_visible_to
@@ -125,9 +126,14 @@ def test_an_ngo_needs_a_recorded_consent_that_covers_it(world):
         method="written",
     )
     referral = send(world, organisation=ngo, consent=consent)
-    case_services.consent_withdraw(actor=world.officer, consent=consent, note="Gia đình rút lại")
+    with translation.override("en"):  # a withdrawal entered in English
+        case_services.consent_withdraw(
+            actor=world.officer, consent=consent, note="Gia đình rút lại"
+        )
     referral.refresh_from_db()
     assert referral.status == Referral.Status.REVOKED
+    # The record keeps its reason in the record's language, whoever entered it in which.
+    assert referral.revoke_reason == "Sự đồng ý đã bị rút lại"
     with pytest.raises(ValidationError):
         send(world, organisation=ngo, consent=consent)
 
