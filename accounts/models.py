@@ -168,6 +168,8 @@ class Role(models.TextChoices):
     COLLABORATOR = "collaborator", _("Collaborator")
     CP_OFFICER = "cp_officer", _("Commune child-protection officer")
     CHAIRMAN = "chairman", _("Commune chairman")
+    # Signs for the chairman (Decree 30/2020 Art. 13: «KT. CHỦ TỊCH / PHÓ CHỦ TỊCH»).
+    DEPUTY_CHAIRMAN = "deputy_chairman", _("Commune deputy chairman")
     SECTOR_STAFF = "sector_staff", _("Sector staff")
     SUPERVISOR = "supervisor", _("Provincial supervisor")
     AUDITOR = "auditor", _("Auditor")
@@ -186,7 +188,7 @@ _SECTOR_KINDS = (
 ROLES_BY_KIND: dict[str, frozenset[str]] = {
     Organisation.Kind.HOTLINE: frozenset({Role.HOTLINE_OPERATOR, Role.AUDITOR}),
     Organisation.Kind.COMMUNE_COMMITTEE: frozenset(
-        {Role.CP_OFFICER, Role.CHAIRMAN, Role.COLLABORATOR}
+        {Role.CP_OFFICER, Role.CHAIRMAN, Role.DEPUTY_CHAIRMAN, Role.COLLABORATOR}
     ),
     Organisation.Kind.PROVINCIAL_HEALTH: frozenset({Role.SUPERVISOR, Role.AUDITOR}),
     **{kind: frozenset({Role.SECTOR_STAFF}) for kind in _SECTOR_KINDS},

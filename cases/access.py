@@ -80,11 +80,15 @@ JURISDICTION_PERMISSIONS: dict[str, frozenset[str]] = {
     ),
     Role.SUPERVISOR: frozenset({VIEW_CASE, VIEW_CASE_SUMMARY, "print_case"}),
 }
+# A deputy chairman signs for the chairman («KT. CHỦ TỊCH»): the same decisions, on the same
+# commune's cases; the decision records in which capacity it was signed.
+JURISDICTION_PERMISSIONS[Role.DEPUTY_CHAIRMAN] = JURISDICTION_PERMISSIONS[Role.CHAIRMAN]
 
 # Which kind of organisation and which level of area gives each role its jurisdiction.
 JURISDICTION_SCOPE: dict[str, tuple[str, str]] = {
     Role.CP_OFFICER: (Organisation.Kind.COMMUNE_COMMITTEE, AdministrativeUnit.Level.COMMUNE),
     Role.CHAIRMAN: (Organisation.Kind.COMMUNE_COMMITTEE, AdministrativeUnit.Level.COMMUNE),
+    Role.DEPUTY_CHAIRMAN: (Organisation.Kind.COMMUNE_COMMITTEE, AdministrativeUnit.Level.COMMUNE),
     Role.SUPERVISOR: (Organisation.Kind.PROVINCIAL_HEALTH, AdministrativeUnit.Level.PROVINCE),
 }
 
@@ -374,7 +378,11 @@ def case_access_explained(case: Case) -> list[AccessEntry]:
 
     entries: list[AccessEntry] = []
     scopes = [
-        (Organisation.Kind.COMMUNE_COMMITTEE, case.commune_id, (Role.CP_OFFICER, Role.CHAIRMAN)),
+        (
+            Organisation.Kind.COMMUNE_COMMITTEE,
+            case.commune_id,
+            (Role.CP_OFFICER, Role.CHAIRMAN, Role.DEPUTY_CHAIRMAN),
+        ),
         (Organisation.Kind.PROVINCIAL_HEALTH, case.province_id, (Role.SUPERVISOR,)),
     ]
     holders = Q(pk__in=[])

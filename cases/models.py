@@ -114,6 +114,13 @@ class EthnicGroup(models.TextChoices):
     RO_MAM = "54", "Rơ-măm"
 
 
+class SignedAs(models.TextChoices):
+    """In which capacity a commune decision was signed (Decree 30/2020/NĐ-CP Art. 13)."""
+
+    CHAIRMAN = "chairman", _("Chairman")
+    DEPUTY_CHAIRMAN = "deputy_chairman", _("Deputy chairman, for the chairman")
+
+
 class Child(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     full_name = models.CharField(_("full name"), max_length=200, blank=True)
@@ -686,6 +693,14 @@ class EmergencyDecision(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
     )
     measures = models.TextField(_("measures"))
+    signed_as = models.CharField(
+        _("signed as"),
+        max_length=20,
+        choices=SignedAs.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
     separated_from = models.CharField(_("separated from"), max_length=200, blank=True)
     ground = models.CharField(
         _("ground (Art. 32(1))"), max_length=20, choices=Ground.choices, blank=True
@@ -786,6 +801,14 @@ class Plan(models.Model):
     approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
     decision_number = models.CharField(_("decision number"), max_length=40, blank=True)
     decision_date = models.DateField(_("decision date"), null=True, blank=True)
+    signed_as = models.CharField(
+        _("signed as"),
+        max_length=20,
+        choices=SignedAs.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
 
     class Meta:
         verbose_name = _("plan")

@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from accounts.models import AdministrativeUnit, Organisation, User
+from accounts.models import AdministrativeUnit, Organisation, Role, User
 from audit.models import AuditEntry
 from audit.services import audit_batch, audit_record, audited
 from cases import workflow
@@ -58,6 +58,7 @@ from cases.models import (
     PlanActivity,
     RiskLevel,
     SeparationExtension,
+    SignedAs,
     SpecialCircumstance,
 )
 from cases.names import name_key
@@ -310,6 +311,26 @@ def notify(
     """
     for user in recipients:
         Notification.objects.create(recipient=user, kind=kind, case=case, about=about)
+
+
+def signing_capacity(actor: User, case: Case) -> str:
+    """
+    In which capacity the actor signs the commune's decision on this case: as its chairman, or
+    as a deputy chairman for the chairman («KT. CHỦ TỊCH / PHÓ CHỦ TỊCH», Decree 30/2020 Art. 13).
+    """
+    from accounts.selectors import memberships_of
+
+    roles = {
+        m.role
+        for m in memberships_of(user=actor)
+        if m.organisation.kind == Organisation.Kind.COMMUNE_COMMITTEE
+        and m.organisation.area_id == case.commune_id
+    }
+    if Role.CHAIRMAN in roles:
+        return SignedAs.CHAIRMAN
+    if Role.DEPUTY_CHAIRMAN in roles:
+        return SignedAs.DEPUTY_CHAIRMAN
+    return ""
 
 
 def case_contact_earlier(*, case: Case, at: datetime.datetime) -> None:
@@ -657,7 +678,12 @@ def case_decide_emergency(*, actor: User, case: Case, **data: Any) -> EmergencyD
             ends_at=ends_at,
         )
     decision = EmergencyDecision.objects.create(
-        case=case, kind=kind, decided_by=actor, decided_at=decided_at, **fields
+        case=case,
+        kind=kind,
+        decided_by=actor,
+        decided_at=decided_at,
+        signed_as=signing_capacity(actor, case),
+        **fields,
     )
     case.emergency_required = True
     _finish(
@@ -1061,6 +1087,7 @@ def case_approve_plan(
     plan.status = Plan.Status.APPROVED
     plan.approved_by, plan.approved_at = actor, now
     plan.decision_number, plan.decision_date = _text(decision_number), decision_date
+    plan.signed_as = signing_capacity(actor, case)
     plan.save()
     _finish(
         case=case,

@@ -59,6 +59,8 @@ from cases.workflow import OPEN_STATES, ROLE, STEPS, Step, step_refusal, steps_a
 from config.keyset import InvalidCursor, first_rows_counted, keyset_page
 
 CASES_PER_PAGE = 25
+# Who decides for the commune: the chairman, and a deputy signing for him.
+SIGNERS = frozenset({Role.CHAIRMAN, Role.DEPUTY_CHAIRMAN})
 HOME_CASES_SHOWN = 10
 HOME_DEADLINES_SHOWN = 20
 HOME_ITEMS_SHOWN = 20
@@ -112,7 +114,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "Role": Role,
         "cases": shown_cases,
         "case_count": case_count,
-        "works_cases": bool(roles & {Role.CP_OFFICER, Role.CHAIRMAN, Role.SUPERVISOR}),
+        "works_cases": bool(roles & {Role.CP_OFFICER, *SIGNERS, Role.SUPERVISOR}),
     }
     if Role.CP_OFFICER in roles:
         now = timezone.now()
@@ -121,7 +123,7 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         context["clocks"] = [clock_of(d, now) for d in due]
         context["can_open"] = True
-    if Role.CHAIRMAN in roles:
+    if roles & SIGNERS:
         context["awaiting"] = list(plans_awaiting_approval_for(user=user)[:HOME_ITEMS_SHOWN])
         for case in context["awaiting"]:
             # A submitted plan is decided on its step page; a review is read on the case page.

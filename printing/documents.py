@@ -34,6 +34,7 @@ from cases.models import (
     Plan,
     PlanActivity,
     RiskLevel,
+    SignedAs,
 )
 from cases.workflow import STEPS
 from printing.models import PrintRecord
@@ -534,6 +535,7 @@ def form_05(case: Case) -> Document:
         "place_date": place_and_date(case.commune, plan.decision_date or plan.approved_at),
         "decision_date": vn_date(plan.decision_date or plan.approved_at),
         "signer": person(plan.approved_by),
+        "signature_lines": signature_lines(plan.signed_as),
         "organisations": organisations,
     }
     label = _("Decision %(number)s approving plan version %(version)s") % {
@@ -541,6 +543,19 @@ def form_05(case: Case) -> Document:
         "version": plan.version,
     }
     return _form("05", case, context, label)
+
+
+# The signature block of a decision of the commune's chairman, by the capacity it was signed
+# in (Decree 30/2020/NĐ-CP Art. 13 and Annex I): the chairman's own, or a deputy's for him.
+SIGNATURE_LINES = {
+    SignedAs.CHAIRMAN: ("CHỦ TỊCH",),
+    SignedAs.DEPUTY_CHAIRMAN: ("KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"),
+}
+
+
+def signature_lines(signed_as: str) -> tuple[str, ...]:
+    """The lines above the signature (a decision made before capacities were kept: a chairman)."""
+    return SIGNATURE_LINES.get(signed_as, SIGNATURE_LINES[SignedAs.CHAIRMAN])
 
 
 def form_06(case: Case) -> Document:
@@ -579,6 +594,7 @@ def form_07(case: Case) -> Document:
         "number_line": f"Số: {decision_number(decision.decision_number)}",
         "place_date": place_and_date(case.commune, decision.decided_at),
         "signer": person(decision.decided_by),
+        "signature_lines": signature_lines(decision.signed_as),
         "child_age": case.child.age,
     }
     label = _("Separation decision %(number)s") % {

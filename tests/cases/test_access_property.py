@@ -96,7 +96,7 @@ def oracle(
         if org["kind"] == "commune_committee" and org["area"] == case_commune:
             if role == "cp_officer":
                 perms |= OFFICER
-            if role == "chairman":
+            if role in ("chairman", "deputy_chairman"):  # a deputy signs for the chairman
                 perms |= CHAIRMAN
         if org["kind"] == "provincial_health" and org["area"] == case_province:
             if role == "supervisor":
