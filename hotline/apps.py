@@ -11,13 +11,21 @@ class HotlineConfig(AppConfig):
     verbose_name = _("Hotline 111 and reports")
 
     def ready(self) -> None:
-        from cases.hooks import register_escalator, register_home_section, register_notice_link
+        from cases.hooks import (
+            register_case_section,
+            register_escalator,
+            register_home_section,
+            register_notice_link,
+        )
         from cases.models import Notification
         from hotline import clocks
         from hotline.home import PROVIDERS
+        from hotline.sections import CASE_SECTIONS
 
         for provider in PROVIDERS:
             register_home_section(provider)
+        for case_provider in CASE_SECTIONS:
+            register_case_section(case_provider)
         register_escalator(clocks.intake_escalate)
         register_notice_link(Notification.Kind.CALL_OVERDUE, clocks.call_notice_link)
         register_notice_link(Notification.Kind.REPORT_OVERDUE, clocks.report_notice_link)

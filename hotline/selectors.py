@@ -15,7 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from audit.rows import own_row, record_shown, under_case
 from audit.services import audit_reads, read_event
-from cases.access import cases_visible_to
+from cases.access import VIEW_CASE, cases_visible_to
 from cases.models import Case
 from cases.workflow import OPEN_STATES
 from hotline.models import Call, CollaboratorReport, IntakeStatus, Urgency
@@ -36,12 +36,33 @@ URGENCY_ORDER = SqlCase(
 
 
 def calls_visible_to(*, user: User) -> QuerySet[Call]:
-    """The national hotline's operators see its calls; nobody else does."""
+    """
+    The national hotline's operators see its calls. Whoever reads a case's whole file also
+    reads the call sheet behind it (issue #13): what the operator wrote, and the caller's
+    identity only where the caller agreed to give it (call_log keeps nothing else).
+    """
+    calls = Call.objects.select_related("incident_commune", "residence_commune", "case", "operator")
     if not hotline_organisations_of(user):
+        held = cases_visible_to(user, permission=VIEW_CASE)
+        if held.query.is_empty():
+            return Call.objects.none()
+        calls = calls.filter(case__in=held.values("pk"))
+    return calls.shown_to(user, "call", row=under_case)
+
+
+def calls_behind_case(*, user: User, case: Case, permissions: set[str]) -> QuerySet[Call]:
+    """
+    The calls a case came from, for one who reads its whole file (`permissions`, the door's
+    answer on this case, already says so: no second trip through it), oldest first.
+    """
+    if VIEW_CASE not in permissions:
         return Call.objects.none()
-    return Call.objects.select_related(
-        "incident_commune", "residence_commune", "case", "operator"
-    ).shown_to(user, "call", row=under_case)
+    return (
+        Call.objects.filter(case=case)
+        .select_related("incident_commune", "residence_commune", "case", "operator")
+        .order_by("started_at", "id")
+        .shown_to(user, "call", row=under_case)
+    )
 
 
 def call_get_for(*, user: User, public_id: uuid.UUID | str) -> Call:

@@ -1062,11 +1062,12 @@ def test_the_case_page_costs_a_bounded_number_of_queries(
     )
     Child.objects.filter(pk=world.case.child_id).update(residence_commune=world.commune)
     client = client_for("officer")
-    # 27 (issue #11 guard): one query per part of the file (deadlines, assessments, plans and
+    # 28 (issue #11 guard): one query per part of the file (deadlines, assessments, plans and
     # activities…), plus the sections other apps add (referrals, who can see it and why,
-    # printing); none grows with the number of rows shown. The case's own people and places
-    # (who received it, the incident's and the child's communes) come with the case.
-    with django_assert_max_num_queries(27):
+    # printing, the hotline's calls behind it: one each); none grows with the number of rows
+    # shown. The case's own people and places (who received it, the incident's and the child's
+    # communes) come with the case.
+    with django_assert_max_num_queries(28):
         assert client.get(detail_url(world.case)).status_code == 200
 
 
