@@ -39,6 +39,13 @@ from cases.services import CHILD_FIELDS, RECORD_FIELDS, REPORTER_FIELDS
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
+def moment_field(label: Any, help_text: Any) -> forms.DateTimeField:
+    """An optional date and time (a decision's, an intervention's), typed as the browser offers."""
+    return forms.DateTimeField(
+        label=label, required=False, widget=datetime_input(), help_text=help_text
+    )
+
+
 def datetime_input() -> forms.DateTimeInput:
     return forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -181,12 +188,7 @@ class RatingsForm(StepForm):
     care_obstacles = rating_field("care_obstacles")
     self_protection = rating_field("self_protection")
     recovery = rating_field("recovery")
-    assessed_at = forms.DateTimeField(
-        label=_("Date and time of the assessment"),
-        required=False,
-        widget=datetime_input(),
-        help_text=_("Leave empty for now."),
-    )
+    assessed_at = moment_field(_("Date and time of the assessment"), _("Leave empty for now."))
 
     required_fields = Assessment.RATING_FIELDS + Assessment.PROTECTION_FIELDS
     RATINGS = (
@@ -336,12 +338,7 @@ class RecordReviewForm(RatingsForm):
 
 
 class RecordInterventionForm(StepForm):
-    intervened_at = forms.DateTimeField(
-        label=_("Intervened at"),
-        required=False,
-        widget=datetime_input(),
-        help_text=_("Leave empty for now."),
-    )
+    intervened_at = moment_field(_("Intervened at"), _("Leave empty for now."))
     measures = forms.CharField(
         label=_("Measures taken"),
         required=False,
@@ -373,12 +370,7 @@ class DecideEmergencyForm(StepForm):
         max_length=max_length(EmergencyDecision, "decision_number"),
         required=False,
     )
-    decided_at = forms.DateTimeField(
-        label=_("Decided at"),
-        required=False,
-        widget=datetime_input(),
-        help_text=_("Leave empty for now."),
-    )
+    decided_at = moment_field(_("Decided at"), _("Leave empty for now."))
     measures = forms.CharField(label=_("Measures"), required=False, widget=text_area())
     separated_from = forms.CharField(
         label=_("Separated from (parent or carer)"),
@@ -400,18 +392,8 @@ class DecideEmergencyForm(StepForm):
         max_length=max_length(EmergencyDecision, "alternative_care"),
         required=False,
     )
-    starts_at = forms.DateTimeField(
-        label=_("Separation starts"),
-        required=False,
-        widget=datetime_input(),
-        help_text=_("Leave empty: from the decision."),
-    )
-    ends_at = forms.DateTimeField(
-        label=_("Separation ends"),
-        required=False,
-        widget=datetime_input(),
-        help_text=_("At most 15 days (Art. 32(3))."),
-    )
+    starts_at = moment_field(_("Separation starts"), _("Leave empty: from the decision."))
+    ends_at = moment_field(_("Separation ends"), _("At most 15 days (Art. 32(3))."))
     authority_reference = forms.CharField(
         label=_("Competent authority's request (only beyond 15 days)"),
         max_length=max_length(SeparationExtension, "authority_reference"),
@@ -490,12 +472,7 @@ class EndSeparationForm(StepForm):
 
 
 class NeedsMeetingForm(StepForm):
-    held_at = forms.DateTimeField(
-        label=_("Held at"),
-        required=False,
-        widget=datetime_input(),
-        help_text=_("Leave empty for now."),
-    )
+    held_at = moment_field(_("Held at"), _("Leave empty for now."))
     chaired_by = forms.CharField(
         label=_("Chaired by"),
         max_length=max_length(NeedsMeeting, "chaired_by"),
@@ -965,11 +942,9 @@ class CaseOpenForm(ServiceFormMixin, RecordFields, ChildFields):
     commune = forms.ModelChoiceField(
         label=_("Responsible commune"), queryset=AdministrativeUnit.objects.none()
     )
-    received_at = forms.DateTimeField(
-        label=_("Time and date the information was received"),
-        required=False,
-        widget=datetime_input(),
-        help_text=_("This starts the 12-hour clock (Art. 26(3)). Leave empty for now."),
+    received_at = moment_field(
+        _("Time and date the information was received"),
+        _("This starts the 12-hour clock (Art. 26(3)). Leave empty for now."),
     )
     father_name = forms.CharField(label=_("Father's full name"), max_length=200, required=False)
     father_age = forms.IntegerField(label=_("Age"), min_value=0, max_value=120, required=False)

@@ -1082,7 +1082,30 @@ class DeadlineRule(models.Model):
         return self.name_en if (get_language() or "vi").startswith("en") else self.name_vi
 
 
-class CaseDeadline(models.Model):
+class RunningClock(models.Model):
+    """
+    What every clock keeps, on a case or on an intake item (hotline.models.IntakeClock): from
+    a rule, when it started and runs out, and when it was met, waived or escalated.
+    """
+
+    rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="+")
+    starts_at = models.DateTimeField(_("clock started"))
+    due_at = models.DateTimeField(_("due"))
+    # When the law counts the clock met (a decision's own time or date).
+    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    waived_at = models.DateTimeField(_("no longer needed since"), null=True, blank=True)
+    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def is_open(self) -> bool:
+        return self.met_at is None and self.waived_at is None
+
+
+class CaseDeadline(RunningClock):
     """One clock running on one case, from a rule. `key` tells apart repeats (plan versions)."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="deadlines")
@@ -1090,17 +1113,10 @@ class CaseDeadline(models.Model):
     # with the case by a transfer): the officer's due list and the supervisor's overdue counts
     # are then one index range each, not a probe per open case of the area (issue #11).
     commune = models.ForeignKey(AdministrativeUnit, on_delete=models.PROTECT, related_name="+")
-    rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="+")
     key = models.CharField(max_length=40, blank=True, default="")
-    starts_at = models.DateTimeField(_("clock started"))
-    due_at = models.DateTimeField(_("due"))
-    # When the law counts the clock met (a decision's own time or date), and when what met
-    # it was entered: a decision signed in time and entered later is in time, and shows both.
-    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
+    # When what met it was entered: a decision signed in time and entered later is in time,
+    # and shows both.
     met_entered_at = models.DateTimeField(_("entered at"), null=True, blank=True)
-    waived_at = models.DateTimeField(_("no longer needed since"), null=True, blank=True)
-    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
-    note = models.CharField(_("note"), max_length=255, blank=True)
 
     objects = ShownRowsQuerySet.as_manager()
 
@@ -1122,10 +1138,6 @@ class CaseDeadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {self.rule.code}"
-
-    @property
-    def is_open(self) -> bool:
-        return self.met_at is None and self.waived_at is None
 
     @property
     def was_met_in_time(self) -> bool | None:

@@ -519,6 +519,54 @@ def _finish(
     return case
 
 
+def _finish_emergency(
+    *,
+    case: Case,
+    step: Step,
+    actor: User,
+    at: datetime.datetime,
+    required: bool,
+    details: dict[str, Any],
+) -> Case:
+    """Finish a step that says whether emergency measures are needed (Art. 26(3))."""
+    case.emergency_required = required
+    return _finish(
+        case=case,
+        step=step,
+        actor=actor,
+        at=at,
+        extra_fields=["emergency_required"],
+        details=details,
+    )
+
+
+# What to say of a date that is (missing, in the future, before its start).
+DECISION_DATE_PROBLEMS = (
+    gettext_lazy("Give the decision date."),
+    gettext_lazy("The decision date is in the future."),
+    gettext_lazy("The decision date is before the plan was submitted."),
+)
+ENDED_ON_PROBLEMS = (
+    gettext_lazy("Give the date."),
+    gettext_lazy("The date is in the future."),
+    gettext_lazy("The date is before the case was received."),
+)
+
+
+def _date_problem(
+    value: datetime.date | None, not_before: datetime.date, problems: tuple[Any, Any, Any]
+) -> str:
+    """What is wrong with a date that must be given, not in the future, not before a start."""
+    missing, future, early = problems
+    if value is None:
+        return str(missing)
+    if value > timezone.localdate():
+        return str(future)
+    if value < not_before:
+        return str(early)
+    return ""
+
+
 def _text(value: Any) -> str:
     """Read a text input that may be missing (None) as stripped text."""
     return "" if value is None else str(value).strip()
@@ -592,14 +640,13 @@ def case_assess_initial(*, actor: User, case: Case, **data: Any) -> Assessment:
         summary=data.get("summary", ""),
         **ratings,
     )
-    case.emergency_required = data["emergency_required"]
-    _finish(
+    _finish_emergency(
         case=case,
         step=step,
         actor=actor,
         at=at,
-        extra_fields=["emergency_required"],
-        details={"emergency_required": case.emergency_required},
+        required=data["emergency_required"],
+        details={"emergency_required": data["emergency_required"]},
     )
     # The way from Mẫu 02 to the needs meeting has a clock of its own (a local default).
     deadlines_on_event(
@@ -685,13 +732,12 @@ def case_decide_emergency(*, actor: User, case: Case, **data: Any) -> EmergencyD
         signed_as=signing_capacity(actor, case),
         **fields,
     )
-    case.emergency_required = True
-    _finish(
+    _finish_emergency(
         case=case,
         step=step,
         actor=actor,
         at=decided_at,
-        extra_fields=["emergency_required"],
+        required=True,
         details={"kind": kind, "decision_number": decision.decision_number},
     )
     deadlines_on_event(case=case, event=Event.EMERGENCY_DECIDED, at=decided_at)
@@ -729,13 +775,12 @@ def case_record_intervention(
         decided_at=at,
         measures=measures,
     )
-    case.emergency_required = True
-    _finish(
+    _finish_emergency(
         case=case,
         step=step,
         actor=actor,
         at=at,
-        extra_fields=["emergency_required"],
+        required=True,
         details={"kind": EmergencyDecision.Kind.INTERVENTION},
     )
     deadlines_on_event(case=case, event=Event.EMERGENCY_DECIDED, at=at)
@@ -1074,12 +1119,9 @@ def case_approve_plan(
         errors["decision_number"] = _("Give the decision number.")
     elif len(_text(decision_number)) > Plan._meta.get_field("decision_number").max_length:
         errors["decision_number"] = _("At most %(limit)s characters.") % {"limit": 40}
-    if decision_date is None:
-        errors["decision_date"] = _("Give the decision date.")
-    elif decision_date > timezone.localdate():
-        errors["decision_date"] = _("The decision date is in the future.")
-    elif decision_date < timezone.localtime(plan.submitted_at).date():
-        errors["decision_date"] = _("The decision date is before the plan was submitted.")
+    submitted_on = timezone.localtime(plan.submitted_at).date()
+    if problem := _date_problem(decision_date, submitted_on, DECISION_DATE_PROBLEMS):
+        errors["decision_date"] = problem
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
@@ -1209,12 +1251,9 @@ def case_end_otherwise(
     errors = {}
     if ending not in Case.Ending.values:
         errors["ending"] = _("Choose how the case ended.")
-    if ended_on is None:
-        errors["ended_on"] = _("Give the date.")
-    elif ended_on > timezone.localdate():
-        errors["ended_on"] = _("The date is in the future.")
-    elif ended_on < timezone.localtime(case.received_at).date():
-        errors["ended_on"] = _("The date is before the case was received.")
+    received_on = timezone.localtime(case.received_at).date()
+    if problem := _date_problem(ended_on, received_on, ENDED_ON_PROBLEMS):
+        errors["ended_on"] = problem
     born = case.child.date_of_birth if case.child_id else None
     if not errors and ending == Case.Ending.TURNED_16 and born is not None:
         sixteenth = _birthday(born, 16)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import AdministrativeUnit
 from audit.rows import ShownRowsQuerySet
-from cases.models import Case, DeadlineRule, Sex
+from cases.models import Case, RunningClock, Sex
 
 HOTLINE_NUMBER = "111"  # libphonenumber knows no such short code (STACK-NOTES); a constant.
 
@@ -277,7 +277,7 @@ class CollaboratorReport(IntakeItem):
         return f"{self.commune} {self.created_at:%Y-%m-%d %H:%M}"
 
 
-class IntakeClock(models.Model):
+class IntakeClock(RunningClock):
     """
     A clock running on a call or report before it is triaged: the law counts from the receipt
     of the information, not from the case (Decree 56 Arts. 26(3), 31(2), 32(2): 12 hours to the
@@ -294,17 +294,10 @@ class IntakeClock(models.Model):
     report = models.ForeignKey(
         CollaboratorReport, null=True, blank=True, on_delete=models.CASCADE, related_name="clocks"
     )
-    rule = models.ForeignKey(DeadlineRule, on_delete=models.PROTECT, related_name="+")
     # The commune that must act on it (where it happened, else where the child lives).
     commune = models.ForeignKey(
         AdministrativeUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    starts_at = models.DateTimeField(_("clock started"))
-    due_at = models.DateTimeField(_("due"))
-    met_at = models.DateTimeField(_("met at"), null=True, blank=True)
-    waived_at = models.DateTimeField(_("no longer needed since"), null=True, blank=True)
-    escalated_at = models.DateTimeField(_("escalated at"), null=True, blank=True)
-    note = models.CharField(_("note"), max_length=255, blank=True)
 
     class Meta:
         verbose_name = _("intake clock")

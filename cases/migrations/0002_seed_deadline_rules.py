@@ -2,6 +2,8 @@
 
 from django.db import migrations
 
+from cases.rule_seeds import seed_rules, unseed_rules
+
 RULES = [
     {
         "code": "emergency_12h",
@@ -79,15 +81,11 @@ RULES = [
 
 
 def seed(apps, schema_editor):
-    DeadlineRule = apps.get_model("cases", "DeadlineRule")
-    for rule in RULES:
-        DeadlineRule.objects.update_or_create(code=rule["code"], defaults=rule)
+    seed_rules(apps, RULES)
 
 
 def unseed(apps, schema_editor):
-    apps.get_model("cases", "DeadlineRule").objects.filter(
-        code__in=[r["code"] for r in RULES]
-    ).delete()
+    unseed_rules(apps, RULES)
 
 
 class Migration(migrations.Migration):

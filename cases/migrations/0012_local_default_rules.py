@@ -2,6 +2,8 @@
 
 from django.db import migrations, models
 
+from cases.rule_seeds import seed_rules, unseed_rules
+
 # Two clocks whose length the law does not set (DECREE56-FORMS.md §3): their lengths are local
 # defaults, which administrators change in the admin; the citation says what the law does say.
 RULES = [
@@ -35,15 +37,11 @@ RULES = [
 
 
 def seed(apps, schema_editor):
-    DeadlineRule = apps.get_model("cases", "DeadlineRule")
-    for rule in RULES:
-        DeadlineRule.objects.update_or_create(code=rule["code"], defaults=rule)
+    seed_rules(apps, RULES)
 
 
 def unseed(apps, schema_editor):
-    apps.get_model("cases", "DeadlineRule").objects.filter(
-        code__in=[r["code"] for r in RULES]
-    ).delete()
+    unseed_rules(apps, RULES)
 
 
 class Migration(migrations.Migration):

@@ -21,7 +21,7 @@ from cases.deadlines import deadline_view
 from cases.models import Case, CaseDeadline, EmergencyDecision
 from cases.workflow import OPEN_STATES, STEPS
 from tests.cases.test_workflow_api import api_for, url
-from tests.cases.test_workflow_services import separate, status, to_implementation
+from tests.cases.test_workflow_services import extend, separate, status, to_implementation
 from tests.factories import make_case
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -84,13 +84,7 @@ def test_a_separation_during_implementation_leaves_the_case_in_implementation(wo
     to_implementation(world, world.case)
     decision = separate(world, world.case, days=7)
     assert status(world.case) == Case.Status.IN_IMPLEMENTATION
-    services.case_extend_separation(
-        actor=world.chairman,
-        case=world.case,
-        decision=decision,
-        new_ends_at=decision.ends_at + datetime.timedelta(days=3),
-        reason="Cần thêm thời gian đánh giá",
-    )
+    extend(world, decision, 3, reason="Cần thêm thời gian đánh giá")
     assert status(world.case) == Case.Status.IN_IMPLEMENTATION
     services.case_record_intervention(actor=world.officer, case=world.case, measures=MEASURES)
     assert status(world.case) == Case.Status.IN_IMPLEMENTATION

@@ -330,10 +330,10 @@ def test_amending_a_plan_during_implementation_needs_a_reason(world):
     assert plan.version == 2
 
 
-def separate(world, case, days=10, **extra):
+def separate(world, case, days=10, actor=None, **extra):
     now = timezone.now()
     return services.case_decide_emergency(
-        actor=world.chairman,
+        actor=actor or world.chairman,
         case=case,
         kind="separation",
         decision_number="3/QĐ-UBND",
@@ -373,15 +373,20 @@ def test_the_separation_cap_is_its_deadline_rules_length(world):
     assert clock.due_at < decision.ends_at + datetime.timedelta(days=2)  # 7 days, not 15
 
 
+def extend(world, decision, days, reason="Cha dượng chưa được đánh giá an toàn", **extra):
+    return services.case_extend_separation(
+        actor=world.chairman,
+        case=decision.case,
+        decision=decision,
+        new_ends_at=decision.ends_at + datetime.timedelta(days=days),
+        reason=reason,
+        **extra,
+    )
+
+
 def test_extending_a_separation_records_the_reason_and_respects_the_cap(world):
     decision = separate(world, world.case, days=5)
-    services.case_extend_separation(
-        actor=world.chairman,
-        case=world.case,
-        decision=decision,
-        new_ends_at=decision.ends_at + datetime.timedelta(days=5),
-        reason="Cha dượng chưa được đánh giá an toàn",
-    )
+    extend(world, decision, 5)
     decision.refresh_from_db()
     with pytest.raises(ValidationError) as error:
         services.case_extend_separation(

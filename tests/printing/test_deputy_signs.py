@@ -7,8 +7,6 @@ the signature block that capacity calls for (Decree 30/2020/NĐ-CP Art. 13: «CH
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -18,7 +16,7 @@ from accounts.models import Role
 from cases import services
 from cases.access import case_permissions
 from cases.models import SignedAs
-from tests.cases.test_workflow_services import approve, draft, go_to_needs_meeting
+from tests.cases.test_workflow_services import approve, draft, go_to_needs_meeting, separate
 from tests.factories import make_user
 from tests.printing.conftest import flat, pdf_text, print_url
 
@@ -76,20 +74,7 @@ def test_the_chairmans_own_decision_is_signed_chairman(world):
 
 
 def test_a_deputy_decides_a_separation_signed_for_the_chairman(world, deputy):
-    now = timezone.now()
-    decision = services.case_decide_emergency(
-        actor=deputy,
-        case=world.case,
-        kind="separation",
-        decision_number="09/QĐ-UBND",
-        measures="Đưa trẻ đến nơi an toàn",
-        separated_from="Cha dượng",
-        ground="carer_abuse",
-        safe_place="Nhà bà ngoại",
-        alternative_care="Bà ngoại",
-        starts_at=now,
-        ends_at=now + datetime.timedelta(days=5),
-    )
+    decision = separate(world, world.case, days=5, actor=deputy)
     assert decision.signed_as == SignedAs.DEPUTY_CHAIRMAN
     text = _printed(world, deputy, world.case, "07")
     assert "KT. CHỦ TỊCH" in text
