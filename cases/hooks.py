@@ -44,8 +44,9 @@ def home_sections(request: HttpRequest, roles: set[str]) -> list[HomeSection]:
 consent_withdrawn = Signal()
 
 # Sent inside the transaction of a step that ends the case's need of others (a step marked
-# `ends_sharing` in cases.workflow: close, not substantiated, merge, transfer): whoever shares
-# the case for its work (the referrals app) stops at once. Arguments: case, actor, step (its name).
+# `ends_sharing` in cases.workflow: close, not substantiated, merge, end otherwise, transfer):
+# whoever shares the case for its work (the referrals app) stops at once. Arguments: case,
+# actor, step (its name).
 case_ended = Signal()
 
 # How a notice that is not about a case the recipient sees links to what it is about (its

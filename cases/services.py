@@ -185,15 +185,22 @@ def _clean_child(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _age_at_incident(
+    child: Child | None, occurred_on: datetime.date | None, received_at: datetime.datetime
+) -> dict[str, Any]:
+    """The child's age on the day of the incident, else of the receipt (and whether estimated)."""
+    day = occurred_on or timezone.localtime(received_at).date()
+    age, estimated = child.age_on(day) if child is not None else (None, False)
+    return {"child_age_at_incident": age, "child_age_estimated": estimated}
+
+
 def case_age_at_incident_set(case: Case) -> None:
     """Keep the child's age on the day of the incident (else of the receipt) with the case."""
-    incident = case.incident if case.incident_id else None
-    day = (incident.occurred_on if incident else None) or timezone.localtime(
-        case.received_at
-    ).date()
-    age, estimated = case.child.age_on(day) if case.child_id else (None, False)
-    Case.objects.filter(pk=case.pk).update(child_age_at_incident=age, child_age_estimated=estimated)
-    case.child_age_at_incident, case.child_age_estimated = age, estimated
+    occurred_on = case.incident.occurred_on if case.incident_id else None
+    ages = _age_at_incident(case.child if case.child_id else None, occurred_on, case.received_at)
+    Case.objects.filter(pk=case.pk).update(**ages)
+    for name, value in ages.items():
+        setattr(case, name, value)
 
 
 def _clean_record(data: dict[str, Any], *, current: Case | None = None) -> dict[str, Any]:
@@ -277,9 +284,9 @@ def case_create(
         province=commune.province,
         received_at=received_at,
         received_by=received_by,
+        **_age_at_incident(child, None, received_at),
         **record,
     )
-    case_age_at_incident_set(case)
     deadlines_on_event(case=case, event=Event.CASE_RECEIVED, at=received_at)
     return case
 

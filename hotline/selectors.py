@@ -35,13 +35,17 @@ URGENCY_ORDER = SqlCase(
 )
 
 
+# What a call's page and rows show beside the call itself.
+CALL_RELATED = ("incident_commune", "residence_commune", "case", "operator")
+
+
 def calls_visible_to(*, user: User) -> QuerySet[Call]:
     """
     The national hotline's operators see its calls. Whoever reads a case's whole file also
     reads the call sheet behind it (issue #13): what the operator wrote, and the caller's
     identity only where the caller agreed to give it (call_log keeps nothing else).
     """
-    calls = Call.objects.select_related("incident_commune", "residence_commune", "case", "operator")
+    calls = Call.objects.select_related(*CALL_RELATED)
     if not hotline_organisations_of(user):
         held = cases_visible_to(user, permission=VIEW_CASE)
         if held.query.is_empty():
@@ -59,7 +63,7 @@ def calls_behind_case(*, user: User, case: Case, permissions: set[str]) -> Query
         return Call.objects.none()
     return (
         Call.objects.filter(case=case)
-        .select_related("incident_commune", "residence_commune", "case", "operator")
+        .select_related(*CALL_RELATED)
         .order_by("started_at", "id")
         .shown_to(user, "call", row=under_case)
     )
