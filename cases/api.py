@@ -39,8 +39,17 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from accounts.models import User
-from cases import services
+from cases import perpetrators, services
 from cases.access import VIEW_CASE, case_permissions, full_file_ids
+from cases.activities import (
+    NOT_IN_FORCE,
+    PLAN_PERMISSION,
+    activities_of_case,
+    activity_of_case,
+    activity_progress_record,
+    distributions_shown,
+    plan_distribution_record,
+)
 from cases.deadlines import deadline_view
 from cases.downloads import document_response
 from cases.hooks import summary_fields_for
@@ -57,6 +66,8 @@ from cases.selectors import (
 )
 from cases.serializers import (
     STEP_INPUTS,
+    ActivityProgressInputSerializer,
+    ActivitySerializer,
     AssessmentSerializer,
     CaseDetailSerializer,
     CaseOpenSerializer,
@@ -66,6 +77,8 @@ from cases.serializers import (
     ChildInputSerializer,
     ChildSerializer,
     DeadlineSerializer,
+    DistributionInputSerializer,
+    DistributionSerializer,
     DocumentInputSerializer,
     DocumentSerializer,
     EmergencyDecisionSerializer,
@@ -74,6 +87,8 @@ from cases.serializers import (
     NeedsMeetingSerializer,
     NoteInputSerializer,
     NoteSerializer,
+    PerpetratorInputSerializer,
+    PerpetratorSerializer,
     PlanSerializer,
     StepChoiceSerializer,
     StepSerializer,
@@ -519,6 +534,17 @@ TRANSITION_REQUEST = PolymorphicProxySerializer(
 )
 
 
+def _workflow_visible(permissions: set[str]) -> None:
+    """
+    The workflow of a case is part of its whole file; one who sees only the summary reaches it
+    only for the steps such a viewer may take (the police unit's intervention): else 404.
+    """
+    if VIEW_CASE not in permissions and not any(
+        step.summary_viewers and step.permission in permissions for step in STEPS.values()
+    ):
+        raise Http404
+
+
 @extend_schema(parameters=[CASE_ID])
 class TransitionListView(CaseAPIView):
     """The history of the case, and taking the next step of the Decree 56 workflow."""
@@ -548,7 +574,11 @@ class TransitionListView(CaseAPIView):
         ),
     )
     def post(self, request: Request, id: str) -> Response:
-        case, permissions = self.full_file_case()
+        # A summary viewer may take the steps the table lets them take (the police unit's
+        # intervention); the table refuses them every other step as their role's.
+        case = case_get_for(user=request.user, public_id=id)
+        permissions = case_permissions(request.user, case)
+        _workflow_visible(permissions)
         if not isinstance(request.data, Mapping):
             raise exceptions.ValidationError(
                 {"non_field_errors": [_("Send a JSON object with the step and its fields.")]}
@@ -577,6 +607,8 @@ class TransitionListView(CaseAPIView):
             # A transfer may take the case out of the user's reach: then `case` is null.
             case = _reload(request.user, case)
             permissions = case_permissions(request.user, case)
+            if VIEW_CASE not in permissions:
+                raise Http404  # the summary viewer's answer names the step, not the file
             case_data = CaseDetailSerializer(case, context={"permissions": permissions}).data
             headers = {"ETag": etag(case)}
         except Http404:
@@ -599,7 +631,9 @@ class StepListView(CaseAPIView):
         responses={200: StepSerializer(many=True), **error_responses(401, 404)},
     )
     def get(self, request: Request, id: str) -> Response:
-        case, permissions = self.full_file_case()
+        case = case_get_for(user=request.user, public_id=id)
+        permissions = case_permissions(request.user, case)
+        _workflow_visible(permissions)
         steps = [
             {
                 "name": step.name,
@@ -721,3 +755,212 @@ class DocumentDownloadView(CaseAPIView):
         if document is None:
             raise Http404
         return document_response(user=request.user, case=case, document=document)
+
+
+# ---------------------------------------------------------------------------------------------
+# Alleged perpetrators (as the family members: cases.perpetrators)
+
+
+@extend_schema(parameters=[CASE_ID])
+class PerpetratorListView(CaseAPIView):
+    """The case's alleged perpetrators: family members or anyone else (issue #13)."""
+
+    @extend_schema(
+        operation_id="cases_perpetrators_list",
+        responses={200: PerpetratorSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        rows = case.perpetrators.select_related("recorded_by")
+        return Response(PerpetratorSerializer(rows, many=True).data)
+
+    @extend_schema(
+        operation_id="cases_perpetrators_create",
+        parameters=[etag_header(201)],
+        request=PerpetratorInputSerializer,
+        responses={201: PerpetratorSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        _require_change(request.user, case)
+        serializer = PerpetratorInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        member_id = data.pop("family_member", None)
+        if member_id is not None:
+            # Scoped to this child: another case's member id is simply not found here.
+            data["family_member"] = case.child.family_members.filter(pk=member_id).first()
+            if data["family_member"] is None:
+                raise DjangoValidationError(
+                    {"family_member": _("This person is not in this child's family.")}
+                )
+        perpetrator = perpetrators.perpetrator_add(actor=request.user, case=case, data=data)
+        case.refresh_from_db(fields=["version"])
+        return Response(
+            PerpetratorSerializer(perpetrator).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": etag(case)},
+        )
+
+
+@extend_schema(
+    parameters=[
+        CASE_ID,
+        OpenApiParameter(
+            "perpetrator_id",
+            OpenApiTypes.UUID,
+            OpenApiParameter.PATH,
+            description="The alleged perpetrator's id.",
+        ),
+    ]
+)
+class PerpetratorDetailView(CaseAPIView):
+    @extend_schema(
+        operation_id="cases_perpetrators_destroy",
+        parameters=[etag_header(204)],
+        responses={204: None, **error_responses(401, 403, 404)},
+    )
+    def delete(self, request: Request, id: str, perpetrator_id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        perpetrator = case.perpetrators.filter(public_id=_uuid_or_404(perpetrator_id)).first()
+        if perpetrator is None:
+            raise Http404
+        perpetrators.perpetrator_remove(actor=request.user, case=case, perpetrator=perpetrator)
+        case.refresh_from_db(fields=["version"])
+        return Response(status=status.HTTP_204_NO_CONTENT, headers={"ETag": etag(case)})
+
+
+# ---------------------------------------------------------------------------------------------
+# Carrying out the approved plan (cases.activities): who received it, each activity's progress
+
+PLAN_VERSION = OpenApiParameter(
+    "version",
+    OpenApiTypes.INT,
+    OpenApiParameter.PATH,
+    description="The plan's version within this case (1, 2, …; see GET …/plans/).",
+)
+ACTIVITY_ID = OpenApiParameter(
+    "activity_id",
+    OpenApiTypes.UUID,
+    OpenApiParameter.PATH,
+    description="The plan activity's id (see GET …/activities/).",
+)
+
+
+def _may_plan(permissions: set[str]) -> None:
+    # The service decides too; asking first answers 403 before the state and the fields.
+    if PLAN_PERMISSION not in permissions:
+        raise services.StepNotPermitted(_("Your role may not do this on this case."))
+
+
+def _plan_of(case: Case, version: str):
+    """The plan of this version of the case, or 404 (a malformed version too)."""
+    if not version.isdigit() or len(version) > 5:
+        raise Http404
+    plan = (
+        case.plans.filter(version=int(version))
+        .prefetch_related(Prefetch("distributions", queryset=distributions_shown()))
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    return plan
+
+
+@extend_schema(parameters=[CASE_ID, PLAN_VERSION])
+class DistributionListView(CaseAPIView):
+    """Who received the approved decision and plan (Decree 56 Art. 28(5)); recording one more."""
+
+    @extend_schema(
+        operation_id="cases_plans_distributions_list",
+        responses={200: DistributionSerializer(many=True), **error_responses(401, 404)},
+    )
+    def get(self, request: Request, id: str, version: str) -> Response:
+        case, _permissions = self.full_file_case()
+        plan = _plan_of(case, version)
+        return Response(DistributionSerializer(plan.distributions.all(), many=True).data)
+
+    @extend_schema(
+        operation_id="cases_plans_distributions_create",
+        request=DistributionInputSerializer,
+        responses={201: DistributionSerializer, **error_responses(400, 401, 403, 404, 409)},
+        description=(
+            "Record that the approved decision and plan went to one recipient: an agency, "
+            "organisation or person who carries out the plan, or the parents or carer "
+            "(Decree 56 Art. 28(5)). 403: your role may not (the officer who drafts plans "
+            "records it); 409: this version is not the approved plan in force; 400: a field "
+            "is missing or invalid (`sent_on` not in the future nor before the decision date)."
+        ),
+    )
+    def post(self, request: Request, id: str, version: str) -> Response:
+        case, permissions = self.full_file_case()
+        plan = _plan_of(case, version)
+        _may_plan(permissions)
+        if plan.status != plan.Status.APPROVED:
+            raise services.StepNotAvailable(str(NOT_IN_FORCE))
+        serializer = DistributionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        distribution = plan_distribution_record(
+            actor=request.user,
+            case=case,
+            plan=plan,
+            recipient=data.get("recipient", ""),
+            organisation=data.get("organisation"),
+            is_carer=data.get("is_carer", False),
+            sent_on=data.get("sent_on"),
+            method=data.get("method", ""),
+        )
+        return Response(DistributionSerializer(distribution).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(parameters=[CASE_ID])
+class ActivityListView(CaseAPIView):
+    """Every activity of the case's plans with its status and the history of its progress."""
+
+    @extend_schema(
+        operation_id="cases_activities_list",
+        responses={200: ActivitySerializer(many=True), **error_responses(401, 404)},
+        description=(
+            "Newest plan first; `plan_status: approved` marks the activities of the plan in "
+            "force, the ones whose progress can be recorded."
+        ),
+    )
+    def get(self, request: Request, id: str) -> Response:
+        case, _permissions = self.full_file_case()
+        return Response(ActivitySerializer(activities_of_case(case), many=True).data)
+
+
+@extend_schema(parameters=[CASE_ID, ACTIVITY_ID])
+class ActivityProgressView(CaseAPIView):
+    """Recording how an activity of the approved plan is getting on."""
+
+    @extend_schema(
+        operation_id="cases_activities_progress_create",
+        request=ActivityProgressInputSerializer,
+        responses={201: ActivitySerializer, **error_responses(400, 401, 403, 404, 409)},
+        description=(
+            "Set the activity's status (planned, in progress, done, or cancelled: dropped) "
+            "and add it to its history. A dropped activity needs a `note` saying why. 403: "
+            "your role may not; 409: the case is not open, or the activity is not of the "
+            "approved plan in force."
+        ),
+    )
+    def post(self, request: Request, id: str, activity_id: str) -> Response:
+        case, permissions = self.full_file_case()
+        activity = activity_of_case(case, _uuid_or_404(activity_id))
+        if activity is None:
+            raise Http404
+        _may_plan(permissions)
+        serializer = ActivityProgressInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        activity = activity_progress_record(
+            actor=request.user,
+            case=case,
+            activity=activity,
+            status=data.get("status", ""),
+            note=data.get("note", ""),
+        )
+        activity = activities_of_case(case).get(pk=activity.pk)
+        return Response(ActivitySerializer(activity).data, status=status.HTTP_201_CREATED)

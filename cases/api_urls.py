@@ -24,11 +24,32 @@ urlpatterns = [
         name="api-case-family-member",
     ),
     path(
+        "cases/<str:id>/perpetrators/",
+        api.PerpetratorListView.as_view(),
+        name="api-case-perpetrators",
+    ),
+    path(
+        "cases/<str:id>/perpetrators/<str:perpetrator_id>/",
+        api.PerpetratorDetailView.as_view(),
+        name="api-case-perpetrator",
+    ),
+    path(
         "cases/<str:id>/assessments/",
         api.AssessmentListView.as_view(),
         name="api-case-assessments",
     ),
     path("cases/<str:id>/plans/", api.PlanListView.as_view(), name="api-case-plans"),
+    path(
+        "cases/<str:id>/plans/<str:version>/distributions/",
+        api.DistributionListView.as_view(),
+        name="api-case-plan-distributions",
+    ),
+    path("cases/<str:id>/activities/", api.ActivityListView.as_view(), name="api-case-activities"),
+    path(
+        "cases/<str:id>/activities/<str:activity_id>/progress/",
+        api.ActivityProgressView.as_view(),
+        name="api-case-activity-progress",
+    ),
     path(
         "cases/<str:id>/emergency-decisions/",
         api.EmergencyDecisionListView.as_view(),

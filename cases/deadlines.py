@@ -47,6 +47,14 @@ class Event:
     PLAN_APPROVED = "plan_approved"
     REVIEW_RECORDED = "review_recorded"
     CASE_FINISHED = "case_finished"
+    # A Mẫu 03 recorded again while a separation runs (key: the separation), Circular 14/2020
+    # Art. 14(3); a petition to the court about a separation (key: the separation).
+    SEPARATION_REASSESSED = "separation_reassessed"
+    COURT_PETITIONED = "court_petitioned"
+    # A crime report (cases.crime): flagged, passed to the police, confirmed in writing.
+    CRIME_FLAGGED = "crime_flagged"
+    CRIME_REFERRAL_SENT = "crime_referral_sent"
+    CRIME_WRITTEN_RECORDED = "crime_written_recorded"
 
 
 def due_at(

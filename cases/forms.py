@@ -21,18 +21,22 @@ from cases.models import (
     Case,
     CaseDocument,
     Child,
+    CourtPetition,
+    DecisionDistribution,
     EmergencyDecision,
     EthnicGroup,
     FamilyMember,
     LawfulBasis,
     Measure,
     NeedsMeeting,
+    Perpetrator,
     Plan,
     PlanActivity,
     RiskLevel,
     SeparationExtension,
     Sex,
     SpecialCircumstance,
+    measures_for,
 )
 from cases.services import CHILD_FIELDS, RECORD_FIELDS, REPORTER_FIELDS
 
@@ -294,6 +298,13 @@ class AssessSpecificForm(RatingsForm):
     )
 
 
+class ReassessSpecificForm(AssessSpecificForm):
+    """Mẫu 03 again (Art. 32(3), Circular 14/2020 Art. 14(3)): the carer's safety is the point."""
+
+    carer_safe = yes_no_field(_("Do the parents or carer now keep the child safe (Art. 32(3))?"))
+    required_fields = AssessSpecificForm.required_fields + ("carer_safe",)
+
+
 class RecordReviewForm(RatingsForm):
     """Mẫu 06: the ratings at the closing stage and the two conditions of Art. 30(1)."""
 
@@ -449,15 +460,27 @@ class ExtendSeparationForm(StepForm):
         self.fields["decision"].queryset = running_separations(self.case)
 
 
+END_BASIS_CHOICES = [
+    ("carer_safe", _("A Mẫu 03 recorded since the separation began finds the carer safe")),
+    ("court_decision", _("The court decided on the petition about it")),
+]
+
+
 class EndSeparationForm(StepForm):
     decision = SeparationChoiceField(
         label=_("Separation decision (Mẫu 07)"), queryset=EmergencyDecision.objects.none()
+    )
+    basis = forms.ChoiceField(
+        label=_("What the end rests on (Art. 32(3))"),
+        choices=END_BASIS_CHOICES,
+        initial="carer_safe",
+        widget=forms.RadioSelect,
     )
     reason = forms.CharField(
         label=_("Reason"),
         required=False,
         widget=text_area(),
-        help_text=_("For example: the carer is assessed safe (Mẫu 03)."),
+        help_text=_("For example: the carer is assessed safe (Mẫu 03 of that date)."),
     )
 
     required_fields = ("reason",)
@@ -465,6 +488,39 @@ class EndSeparationForm(StepForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["decision"].queryset = running_separations(self.case)
+
+
+class PetitionCourtForm(StepForm):
+    """The chairman's petition to the court (Law on Children Art. 52(3))."""
+
+    subject = forms.ChoiceField(
+        label=_("What the petition asks"),
+        choices=CourtPetition.Subject.choices,
+        widget=forms.RadioSelect,
+    )
+    separation = SeparationChoiceField(
+        label=_("The separation it is about (Mẫu 07)"),
+        queryset=EmergencyDecision.objects.none(),
+        required=False,
+    )
+    court = forms.CharField(
+        label=_("Court"),
+        max_length=max_length(CourtPetition, "court"),
+        required=False,
+        help_text=_("Since 1 July 2025: the regional court (Tòa án nhân dân khu vực …)."),
+    )
+    filed_on = forms.DateField(label=_("Filed on"), required=False, widget=DATE_INPUT)
+    reference = forms.CharField(
+        label=_("Reference (number)"),
+        max_length=max_length(CourtPetition, "reference"),
+        required=False,
+    )
+
+    required_fields = ("court", "filed_on", "reference")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["separation"].queryset = running_separations(self.case)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -536,9 +592,22 @@ class ActivityForm(ServiceFormMixin, forms.Form):
         "cost",
     )
 
-    def __init__(self, *args: Any, organisations: QuerySet[Organisation], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        organisations: QuerySet[Organisation],
+        measures: Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organisation"].queryset = organisations
+        if measures is not None:
+            # Offer the measures of the case's protection level (Law on Children Arts. 49-50);
+            # the service refuses another, naming the row's measure.
+            self.fields["measure"].widget.choices = [
+                ("", "—"),
+                *((v, t) for v, t in Measure.choices if v in measures),
+            ]
         self.mark_required()
 
 
@@ -585,7 +654,10 @@ class DraftPlanForm(StepForm):
             data,
             prefix="activities",
             initial=rows or None,
-            form_kwargs={"organisations": organisations_for_plan(case)},
+            form_kwargs={
+                "organisations": organisations_for_plan(case),
+                "measures": measures_for(case.protection_level),
+            },
         )
         self.activity_errors: list[str] = []
         self._sent_rows: list[ActivityForm] = []
@@ -934,6 +1006,7 @@ PARENT_FIELDS = {
     "father": (FamilyMember.Relation.FATHER, _("Father's full name")),
     "mother": (FamilyMember.Relation.MOTHER, _("Mother's full name")),
 }
+LEVEL_FROM_TARGET_GROUP = _("From the target group (abused: intervention; otherwise support)")
 
 
 class CaseOpenForm(ServiceFormMixin, RecordFields, ChildFields):
@@ -1007,9 +1080,13 @@ class CaseOpenForm(ServiceFormMixin, RecordFields, ChildFields):
         nearby = commune_choices({c.parent_id for c in communes})
         self.fields["incident_commune"].queryset = nearby
         self.fields["residence_commune"].queryset = nearby
-        for name in ("channel", "target_group", "protection_level", "lawful_basis"):
+        for name in ("channel", "target_group", "lawful_basis"):
             self.initial.setdefault(name, Case._meta.get_field(name).default)
         self.initial.setdefault("source", Case.Source.COMMUNE)
+        # Left to the target group, the service decides (abused: intervention; else support).
+        level = self.fields["protection_level"]
+        level.required = False
+        level.choices = [("", LEVEL_FROM_TARGET_GROUP), *Case.ProtectionLevel.choices]
 
     def service_kwargs(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -1169,3 +1246,124 @@ class DocumentForm(ServiceFormMixin, forms.Form):
         super().__init__(*args, **kwargs)
         help_text = self.fields["file"].help_text
         self.fields["file"].help_text = help_text % {"size": round(max_bytes / 1048576, 1)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Carrying out the approved plan (cases.activities): who received it, each activity's progress
+
+
+class DistributionForm(ServiceFormMixin, forms.Form):
+    """One recipient of the approved decision and plan (Decree 56 Art. 28(5))."""
+
+    recipient = forms.CharField(
+        label=_("Recipient"),
+        max_length=max_length(DecisionDistribution, "recipient"),
+        required=False,
+        help_text=_("The person, or the office of the organisation, who received it."),
+    )
+    organisation = forms.ModelChoiceField(
+        label=_("Organisation (if it carries out an activity)"),
+        queryset=Organisation.objects.none(),
+        required=False,
+    )
+    is_carer = forms.BooleanField(label=_("The parents or carer of the child"), required=False)
+    sent_on = forms.DateField(label=_("Sent on"), required=False, widget=DATE_INPUT)
+    method = forms.ChoiceField(
+        label=_("How"), choices=[("", "—"), *DecisionDistribution.Method.choices], required=False
+    )
+
+    required_fields = ("recipient", "sent_on", "method")
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["organisation"].queryset = organisations_for_plan(case)
+        self.fields["sent_on"].initial = timezone.localdate()
+        self.mark_required()
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "recipient": data.get("recipient") or "",
+            "organisation": data.get("organisation"),
+            "is_carer": bool(data.get("is_carer")),
+            "sent_on": data.get("sent_on"),
+            "method": data.get("method") or "",
+        }
+
+
+class ActivityProgressForm(ServiceFormMixin, forms.Form):
+    """How a plan activity is getting on: its status now, and a note (why, when dropped)."""
+
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", "—"), *PlanActivity.Status.choices], required=False
+    )
+    note = forms.CharField(
+        label=_("Note"),
+        required=False,
+        widget=text_area(3),
+        help_text=_("What was done or found; required when the activity is dropped: say why."),
+    )
+
+    required_fields = ("status",)
+
+    def __init__(self, *args: Any, activity: PlanActivity, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["status"].initial = activity.status
+        self.mark_required()
+
+    def service_kwargs(self) -> dict[str, Any]:
+        return {
+            "status": self.cleaned_data.get("status") or "",
+            "note": self.cleaned_data.get("note") or "",
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# The alleged perpetrator (cases.perpetrators)
+
+
+def _family_choice(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+class PerpetratorForm(ServiceFormMixin, forms.Form):
+    relation = forms.ChoiceField(
+        label=_("Relation to the child"),
+        choices=[("", "—"), *Perpetrator.Relation.choices],
+        required=False,
+        help_text=_("Left empty with a family member chosen: from their relation."),
+    )
+    family_member = forms.ModelChoiceField(
+        label=_("Which family member (if the person is in the child's family)"),
+        queryset=FamilyMember.objects.none(),
+        required=False,
+    )
+    is_family_member = forms.TypedChoiceField(
+        label=_("A member of the child's family"),
+        choices=[
+            ("", _("As the relation says (parent, step-parent, relative: yes)")),
+            ("yes", _("Yes")),
+            ("no", _("No")),
+        ],
+        coerce=_family_choice,
+        empty_value=None,
+        required=False,
+    )
+    # Left empty: from the family member chosen, else unknown.
+    sex = forms.ChoiceField(label=_("Sex"), choices=[("", "—"), *Sex.choices], required=False)
+    age_band = forms.ChoiceField(
+        label=_("Age band"), choices=[("", "—"), *Perpetrator.AgeBand.choices], required=False
+    )
+    description = forms.CharField(
+        label=_("Description"),
+        max_length=max_length(Perpetrator, "description"),
+        required=False,
+        help_text=_("What is known of the person, as far as the case needs it."),
+    )
+
+    required_fields = ("relation",)
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["family_member"].queryset = case.child.family_members.all()
+        self.mark_required()

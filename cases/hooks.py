@@ -11,6 +11,7 @@ from typing import Any
 
 from django.dispatch import Signal
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,11 @@ consent_withdrawn = Signal()
 # whoever shares the case for its work (the referrals app) stops at once. Arguments: case,
 # actor, step (its name).
 case_ended = Signal()
+
+# Sent inside the transaction that flags a case a crime report (cases.crime): a police unit
+# that already holds a referral of the case has the report (the referrals app). Arguments:
+# case, actor, at.
+crime_flagged = Signal()
 
 # How a notice that is not about a case the recipient sees links to what it is about (its
 # `about` id): kind -> a function of the notice returning a URL. Registered by the app whose
@@ -115,7 +121,9 @@ def case_sections(request: HttpRequest, case: Any, permissions: set[str]) -> lis
 
 # Labels for history rows that are not workflow steps (e.g. "referral_sent"), registered by
 # the app that writes them: name -> lazy translated label.
-HISTORY_LABELS: dict[str, Any] = {}
+HISTORY_LABELS: dict[str, Any] = {
+    "crime_flagged": _("Flagged a crime report: to be passed to the police at once"),
+}
 
 
 # Escalations of clocks kept outside cases (hotline: the intake's clocks before triage):
@@ -132,3 +140,42 @@ def register_escalator(escalator: Escalator) -> None:
 
 def escalators() -> list[Escalator]:
     return list(_escalators)
+
+
+# Blocks on a plan activity's page contributed by another app (referrals: the referrals that
+# carry the activity out). Each provider gets the request, the case, the activity and the
+# user's permissions on the case (the page is past the access check: the whole file) and
+# returns a section or None.
+ActivitySectionProvider = Callable[[HttpRequest, Any, Any, set[str]], CaseSection | None]
+_activity_section_providers: list[ActivitySectionProvider] = []
+
+
+def register_activity_section(provider: ActivitySectionProvider) -> ActivitySectionProvider:
+    if provider not in _activity_section_providers:
+        _activity_section_providers.append(provider)
+    return provider
+
+
+def activity_sections(
+    request: HttpRequest, case: Any, activity: Any, permissions: set[str]
+) -> list[CaseSection]:
+    sections = [
+        provider(request, case, activity, permissions) for provider in _activity_section_providers
+    ]
+    return sorted((s for s in sections if s is not None), key=lambda s: s.order)
+
+
+# Parts of the demo (cases.demo.seed_demo) that belong to apps depending on cases: the intake
+# inbox (hotline) and the referrals. Each gets the demo's organisations, users and cases by
+# child name, after the cases are made, and must change nothing when run again.
+DemoPart = Callable[[Any], None]
+_demo_parts: list[DemoPart] = []
+
+
+def register_demo_part(part: DemoPart) -> None:
+    if part not in _demo_parts:
+        _demo_parts.append(part)
+
+
+def demo_parts() -> list[DemoPart]:
+    return list(_demo_parts)

@@ -366,9 +366,10 @@ class Case(models.Model):
         ONLINE = "online", _("Online")
 
     class ProtectionLevel(models.TextChoices):
-        PREVENTION = "prevention", _("Prevention")
-        SUPPORT = "support", _("Support")
-        INTERVENTION = "intervention", _("Intervention")
+        """Law on Children Art. 47(1); prevention (Art. 48) is for the community, not a case."""
+
+        SUPPORT = "support", _("Support (Art. 49)")
+        INTERVENTION = "intervention", _("Intervention (Art. 50)")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     number = models.CharField(_("case number"), max_length=20, unique=True, editable=False)
@@ -487,6 +488,12 @@ class Case(models.Model):
         db_default="",  # bulk loads (cases.scale) may leave it out
     )
     ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    # Signs of a crime (cases.crime, rules as data): the case is a crime report that must reach
+    # the investigating police at once (Decree 56 Art. 25(3); Criminal Procedure Code Art.
+    # 146(4)). `crime_signs` keeps the codes of the rules that matched.
+    crime_report = models.BooleanField(_("crime report"), default=False, db_default=False)
+    crime_signs = models.JSONField(_("signs of a crime"), default=list, blank=True, db_default=[])
+    crime_flagged_at = models.DateTimeField(_("flagged a crime report at"), null=True, blank=True)
     # Optimistic concurrency: every edit of the record checks and bumps it (ETag on the API).
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -642,6 +649,9 @@ class Assessment(models.Model):
     child_views = models.TextField(_("views and wishes of the child"), blank=True)
     carer_views = models.TextField(_("views and wishes of the parents or carer"), blank=True)
     carer_safe = models.BooleanField(_("parents or carer keep the child safe"), null=True)
+    # A Mẫu 03 recorded again after the first (Art. 32(3): is the carer safe now; Circular
+    # 14/2020 Art. 14(3): the child reassessed after 15 days of separation).
+    is_reassessment = models.BooleanField(_("reassessment"), default=False, db_default=False)
     # Mẫu 06 and Art. 30
     no_remaining_risk = models.BooleanField(_("no remaining risk of abuse"), null=True)
     child_stable = models.BooleanField(
@@ -711,6 +721,27 @@ class EmergencyDecision(models.Model):
     ends_at = models.DateTimeField(_("separation ends"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended or revoked at"), null=True, blank=True)
     end_reason = models.TextField(_("reason for ending"), blank=True)
+    # Art. 32(3): a separation is revoked when a Mẫu 03 finds the carer safe again; otherwise it
+    # ends on the court's decision (Circular 14/2020 Art. 14(3)(b)).
+    end_basis = models.CharField(
+        _("what the end rests on"),
+        max_length=20,
+        choices=[
+            ("carer_safe", _("A Mẫu 03 assessment finds the carer keeps the child safe")),
+            ("court_decision", _("The court decided")),
+        ],
+        blank=True,
+        default="",
+        db_default="",
+    )
+    end_assessment = models.ForeignKey(
+        "Assessment",
+        verbose_name=_("Mẫu 03 assessment"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("emergency decision")
@@ -749,6 +780,48 @@ class SeparationExtension(models.Model):
 
     def __str__(self) -> str:
         return f"{self.decision} → {self.new_ends_at:%Y-%m-%d}"
+
+
+class CourtPetition(models.Model):
+    """
+    The commune chairman's petition to the court (Law on Children Art. 52(3); Circular 14/2020
+    Art. 14(3)(b)): to continue a separation where the child cannot return after 15 days, or to
+    restrict parental rights. Since 1 July 2025 the regional court (Tòa án nhân dân khu vực).
+    """
+
+    class Subject(models.TextChoices):
+        CONTINUE_SEPARATION = "continue_separation", _("Continue the temporary separation")
+        RESTRICT_PARENTAL_RIGHTS = (
+            "restrict_parental_rights",
+            _("Restrict the parents' rights over the child"),
+        )
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="court_petitions")
+    separation = models.ForeignKey(
+        EmergencyDecision,
+        verbose_name=_("separation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="court_petitions",
+    )
+    subject = models.CharField(_("what is asked"), max_length=30, choices=Subject.choices)
+    court = models.CharField(_("court"), max_length=200)
+    filed_on = models.DateField(_("filed on"))
+    reference = models.CharField(_("reference"), max_length=100)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("court petition")
+        verbose_name_plural = _("court petitions")
+        ordering = ["filed_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.court} {self.reference}"
 
 
 class NeedsMeeting(models.Model):
@@ -828,35 +901,89 @@ class Plan(models.Model):
 
 
 class Measure(models.TextChoices):
-    """Support (Law on Children Art. 49) and intervention (Art. 50) measures."""
+    """
+    Support (Law on Children Art. 49(2) a–d) and intervention (Art. 50(2) a–h) measures. A
+    support case uses the Art. 49 measures; an intervention case any (Art. 50(2)(g) takes in
+    Art. 49(2)(d)). Values are stored; the labels carry the point of the article.
+    """
 
     S_CARER_COUNSELLING = (
         "s_carer_counselling",
-        _("Art. 49: counselling parents and carers on protecting the child"),
+        _("Art. 49(2)(a): warning of the risk, counselling parents, teachers and carers"),
     )
-    S_SOCIAL_ASSISTANCE = "s_social_assistance", _("Art. 49: access to social assistance")
-    S_SKILLS = "s_skills", _("Art. 49: self-protection skills for the child")
-    S_EDUCATION = "s_education", _("Art. 49: education, training and vocational support")
-    S_HEALTH = "s_health", _("Art. 49: access to health care")
-    S_LEGAL = "s_legal", _("Art. 49: legal support")
-    I_MEDICAL = "i_medical", _("Art. 50: medical care, psychotherapy and recovery")
-    I_SAFE_PLACE = "i_safe_place", _("Art. 50: safe shelter, separation from the abuser")
-    I_ALTERNATIVE_CARE = "i_alternative_care", _("Art. 50: temporary or long-term alternative care")
+    S_SKILLS = (
+        "s_skills",
+        _("Art. 49(2)(a): knowledge and skills to remove or reduce the risk"),
+    )
+    S_ASSESSMENT = (
+        "s_assessment",
+        _("Art. 49(2)(b): receiving the report, assessing the harm, measures to reduce the risk"),
+    )
+    S_EDUCATION = (
+        "s_education",
+        _("Art. 49(2)(c): education support for a child in special circumstances (Arts. 43–46)"),
+    )
+    S_HEALTH = (
+        "s_health",
+        _("Art. 49(2)(c): health care for a child in special circumstances (Arts. 43–46)"),
+    )
+    S_LEGAL = (
+        "s_legal",
+        _("Art. 49(2)(c): legal support for a child in special circumstances (Arts. 43–46)"),
+    )
+    S_SOCIAL_ASSISTANCE = (
+        "s_social_assistance",
+        _("Art. 49(2)(d): access to social assistance and other help"),
+    )
+    I_MEDICAL = (
+        "i_medical",
+        _("Art. 50(2)(a): medical care, psychotherapy, physical and mental recovery"),
+    )
+    I_SAFE_PLACE = (
+        "i_safe_place",
+        _("Art. 50(2)(b): safe temporary residence, separation from the abuser"),
+    )
+    I_ALTERNATIVE_CARE = (
+        "i_alternative_care",
+        _("Art. 50(2)(c): temporary or long-term alternative care"),
+    )
     I_REINTEGRATION = (
         "i_reintegration",
-        _("Art. 50: family reunion, return to school and community"),
+        _("Art. 50(2)(d): family reunion, return to school and community"),
     )
-    I_CARER_COUNSELLING = "i_carer_counselling", _("Art. 50: counselling for parents and carers")
-    I_LEGAL_AID = "i_legal_aid", _("Art. 50: legal aid")
+    I_CARER_COUNSELLING = (
+        "i_carer_counselling",
+        _("Art. 50(2)(đ): counselling parents, carers and the family"),
+    )
+    I_LEGAL_AID = "i_legal_aid", _("Art. 50(2)(e): legal counselling, services and aid")
+    I_SPECIAL_SUPPORT = (
+        "i_special_support",
+        _("Art. 50(2)(g): support measures of Arts. 43(1), 44(1) and 49(2)(d)"),
+    )
+    I_SAFETY_MONITORING = (
+        "i_safety_monitoring",
+        _("Art. 50(2)(h): monitoring and assessing the child's safety"),
+    )
     OTHER = "other", _("Other support or intervention")
+
+
+SUPPORT_MEASURES = frozenset(m for m in Measure.values if m.startswith("s_")) | {Measure.OTHER}
+# Art. 50(2)(g) brings Art. 49(2)(d) into intervention; the other Art. 49 measures serve an
+# intervention case too (counselling, assessment), so an intervention case may use every one.
+INTERVENTION_MEASURES = frozenset(Measure.values)
+
+
+def measures_for(level: str) -> frozenset[str]:
+    """The measures a case at this protection level may use (Law on Children Arts. 49–50)."""
+    return INTERVENTION_MEASURES if level == Case.ProtectionLevel.INTERVENTION else SUPPORT_MEASURES
 
 
 class PlanActivity(models.Model):
     class Status(models.TextChoices):
         PLANNED = "planned", _("Planned")
-        IN_PROGRESS = "in_progress", _("In progress")
+        IN_PROGRESS = "in_progress", _("Under way")
         DONE = "done", _("Done")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", _("Dropped")
 
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="activities")
     measure = models.CharField(_("measure"), max_length=30, choices=Measure.choices)
@@ -879,6 +1006,7 @@ class PlanActivity(models.Model):
     status = models.CharField(
         _("status"), max_length=12, choices=Status.choices, default=Status.PLANNED
     )
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("plan activity")
@@ -893,6 +1021,162 @@ class PlanActivity(models.Model):
 
     def __str__(self) -> str:
         return self.description[:60]
+
+
+class ActivityProgress(models.Model):
+    """One change of a plan activity's progress: planned, under way, done, or dropped (why)."""
+
+    activity = models.ForeignKey(PlanActivity, on_delete=models.CASCADE, related_name="progress")
+    status = models.CharField(_("status"), max_length=12, choices=PlanActivity.Status.choices)
+    note = models.TextField(_("note"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("activity progress")
+        verbose_name_plural = _("activity progress")
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.activity} {self.status}"
+
+
+class DecisionDistribution(models.Model):
+    """
+    The approved decision and plan sent to one recipient (Decree 56 Art. 28(5): those who carry
+    it out and the parents or carer): who received it, when and how.
+    """
+
+    class Method(models.TextChoices):
+        BY_HAND = "by_hand", _("Handed over")
+        POST = "post", _("By post")
+        ELECTRONIC = "electronic", _("Electronically (document system, email)")
+        IN_SYSTEM = "in_system", _("Through this system (referral)")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="distributions")
+    organisation = models.ForeignKey(
+        Organisation,
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recipient = models.CharField(_("recipient"), max_length=200)
+    is_carer = models.BooleanField(_("parent or carer"), default=False)
+    sent_on = models.DateField(_("sent on"))
+    method = models.CharField(_("how"), max_length=12, choices=Method.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("decision distribution")
+        verbose_name_plural = _("decision distributions")
+        ordering = ["sent_on", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.plan} → {self.recipient}"
+
+
+class Perpetrator(models.Model):
+    """
+    The alleged perpetrator, as a record of its own (police and the statistics need who harmed
+    the child, not only family members). A family member stays in the family; the record links
+    to them.
+    """
+
+    class Relation(models.TextChoices):
+        PARENT = "parent", _("Parent")
+        STEP_PARENT = "step_parent", _("Step-parent")
+        RELATIVE = "relative", _("Relative")
+        TEACHER = "teacher", _("Teacher")
+        CARER = "carer", _("Carer")
+        NEIGHBOUR = "neighbour", _("Neighbour")
+        ACQUAINTANCE = "acquaintance", _("Acquaintance")
+        STRANGER = "stranger", _("Stranger")
+        ONLINE_CONTACT = "online_contact", _("Online contact")
+        OTHER = "other", _("Other")
+
+    class AgeBand(models.TextChoices):
+        UNDER_16 = "under_16", _("Under 16")
+        FROM_16_TO_17 = "16_17", _("16–17")
+        FROM_18_TO_29 = "18_29", _("18–29")
+        FROM_30_TO_44 = "30_44", _("30–44")
+        FROM_45_TO_59 = "45_59", _("45–59")
+        FROM_60 = "60_plus", _("60 or older")
+        UNKNOWN = "unknown", _("Unknown")
+
+    FAMILY_RELATIONS = frozenset({Relation.PARENT, Relation.STEP_PARENT, Relation.RELATIVE})
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="perpetrators")
+    relation = models.CharField(_("relation to the child"), max_length=20, choices=Relation.choices)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
+    age_band = models.CharField(
+        _("age band"), max_length=10, choices=AgeBand.choices, default=AgeBand.UNKNOWN
+    )
+    is_family_member = models.BooleanField(_("a member of the child's family"), default=False)
+    family_member = models.ForeignKey(
+        FamilyMember,
+        verbose_name=_("family member"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="perpetrator_records",
+    )
+    description = models.CharField(_("description"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("alleged perpetrator")
+        verbose_name_plural = _("alleged perpetrators")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.get_relation_display()
+
+
+class CrimeSignRule(models.Model):
+    """
+    When a case's facts show signs of a crime (rules as data, seeded by a migration): a form of
+    abuse, optionally only with a sexual sub-form or with harm assessed as high. A case matching
+    any active rule is a crime report (cases.crime).
+    """
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name_vi = models.CharField(_("name (Vietnamese)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    citation = models.CharField(_("legal citation"), max_length=200)
+    abuse_form = models.CharField(_("form of abuse"), max_length=20, choices=Case.AbuseForm.choices)
+    sexual_abuse_types = models.JSONField(
+        _("only with these sexual sub-forms (empty: any)"), default=list, blank=True
+    )
+    needs_high_harm = models.BooleanField(
+        _("only when an assessment rates the harm High"), default=False
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("crime sign rule")
+        verbose_name_plural = _("crime sign rules")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def name(self) -> str:
+        from django.utils.translation import get_language
+
+        return self.name_en if (get_language() or "vi").startswith("en") else self.name_vi
 
 
 class CaseNote(models.Model):

@@ -1374,7 +1374,8 @@ class Generator:
         ]
         target = "abused" if r() < 0.6 else ("at_risk" if r() < 0.7 else "special")
         setting = ("family", "school", "community", "online")[min(3, int(rng.expovariate(1.2)))]
-        level = "intervention" if emergency else ("support" if r() < 0.7 else "prevention")
+        # Law on Children Arts. 49-50: an abused child's case is an intervention.
+        level = "intervention" if emergency or target == "abused" else "support"
         last = trans[-1][0] if trans else created
         if emergency and status != "received":
             emergency_text = "t"

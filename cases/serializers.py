@@ -23,20 +23,25 @@ from rest_framework import serializers
 from accounts.models import AdministrativeUnit, Organisation
 from accounts.serializers import AdministrativeUnitSerializer, CommuneCodeField
 from cases.models import (
+    ActivityProgress,
     Assessment,
     Case,
     CaseDocument,
     CaseNote,
     CaseTransition,
     Child,
+    CourtPetition,
+    DecisionDistribution,
     EmergencyDecision,
     FamilyMember,
     Measure,
     NeedsMeeting,
+    Perpetrator,
     Plan,
     PlanActivity,
     RiskLevel,
     SeparationExtension,
+    Sex,
     SpecialCircumstance,
 )
 from cases.services import CHILD_FIELDS, FAMILY_FIELDS, RECORD_FIELDS, SPECIFIC_TEXT_FIELDS
@@ -392,6 +397,10 @@ class CaseOpenSerializer(CaseRecordInputSerializer):
     received_at = BoundedDateTimeField(
         required=False, help_text="When the report was received; now if left out."
     )
+    protection_level = choice_input(
+        Case.ProtectionLevel,
+        help_text="Left out: from the target group (abused: intervention; otherwise support).",
+    )
 
     class Meta(CaseRecordInputSerializer.Meta):
         fields = ["commune", "child", "received_at", *RECORD_FIELDS]
@@ -501,11 +510,13 @@ class NeedsMeetingSerializer(serializers.ModelSerializer):
 
 
 class PlanActivitySerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="public_id", read_only=True)
     organisation = OrganisationRefSerializer(read_only=True, allow_null=True)
 
     class Meta:
         model = PlanActivity
         fields = [
+            "id",
             "measure",
             "description",
             "organisation",
@@ -783,8 +794,15 @@ EndSeparationStepSerializer = _step_serializer(
     "EndSeparationStepSerializer",
     {
         "decision": RunningSeparationField(help_text="The separation decision's id."),
+        "basis": serializers.ChoiceField(
+            choices=["carer_safe", "court_decision"],
+            default="carer_safe",
+            help_text="carer_safe: a Mẫu 03 recorded since the separation began finds the carer "
+            "safe (Art. 32(3)); court_decision: the court decided on a recorded petition.",
+        ),
         "reason": _reason(),
     },
+    "End or revoke a separation (Art. 32(3)).",
 )
 AssessSpecificStepSerializer = _step_serializer(
     "AssessSpecificStepSerializer",
@@ -796,6 +814,37 @@ AssessSpecificStepSerializer = _step_serializer(
         "assessed_at": BoundedDateTimeField(required=False),
     },
     "Specific risk assessment (Mẫu 03, Art. 27(1) a–h).",
+)
+ReassessSpecificStepSerializer = _step_serializer(
+    "ReassessSpecificStepSerializer",
+    {
+        **_ratings(),
+        **{name: text_input(Assessment, name) for name in SPECIFIC_TEXT_FIELDS},
+        "carer_safe": serializers.BooleanField(
+            help_text="Whether the parents or carer keep the child safe now (Art. 32(3))."
+        ),
+        "summary": text_input(Assessment, "summary"),
+        "assessed_at": BoundedDateTimeField(required=False),
+    },
+    "Mẫu 03 recorded again: the carer's safety (Art. 32(3)) and the reassessment of a "
+    "separated child after 15 days (Circular 14/2020 Art. 14(3)).",
+)
+PetitionCourtStepSerializer = _step_serializer(
+    "PetitionCourtStepSerializer",
+    {
+        "subject": choice_input(CourtPetition.Subject),
+        "separation": RunningSeparationField(
+            required=False,
+            allow_null=True,
+            default=None,
+            help_text="The separation decision's id (required to continue a separation).",
+        ),
+        "court": text_input(CourtPetition, "court", default=""),
+        "filed_on": serializers.DateField(required=False, allow_null=True, default=None),
+        "reference": text_input(CourtPetition, "reference", default=""),
+    },
+    "The chairman's petition to the court (Law on Children Art. 52(3); since 1 July 2025 the "
+    "regional court).",
 )
 HoldNeedsMeetingStepSerializer = _step_serializer(
     "HoldNeedsMeetingStepSerializer",
@@ -884,6 +933,8 @@ STEP_INPUTS: dict[str, type[StepInputSerializer]] = {
     "extend_separation": ExtendSeparationStepSerializer,
     "end_separation": EndSeparationStepSerializer,
     "assess_specific": AssessSpecificStepSerializer,
+    "reassess_specific": ReassessSpecificStepSerializer,
+    "petition_court": PetitionCourtStepSerializer,
     "hold_needs_meeting": HoldNeedsMeetingStepSerializer,
     "draft_plan": DraftPlanStepSerializer,
     "submit_plan": SubmitPlanStepSerializer,
@@ -915,4 +966,176 @@ class TransitionResultSerializer(serializers.Serializer):
         read_only=True,
         allow_null=True,
         help_text="The id of the assessment, emergency decision or plan the step made or changed.",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Alleged perpetrators (cases.perpetrators)
+
+schema_enum_name(Perpetrator.Relation, "PerpetratorRelationEnum")
+schema_enum_name(Perpetrator.AgeBand, "PerpetratorAgeBandEnum")
+
+
+class PerpetratorSerializer(serializers.ModelSerializer):
+    """An alleged perpetrator of the case: a family member or anyone else."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    family_member = serializers.PrimaryKeyRelatedField(
+        read_only=True,
+        allow_null=True,
+        help_text="The family member's id within this case (family-members/), if linked.",
+    )
+    recorded_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = Perpetrator
+        fields = [
+            "id",
+            "relation",
+            "sex",
+            "age_band",
+            "is_family_member",
+            "family_member",
+            "description",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class PerpetratorInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    relation = choice_input(
+        Perpetrator.Relation,
+        help_text="Left out with a family member given: from the family member's relation.",
+    )
+    sex = choice_input(Sex, help_text="Left out: from the family member given, else unknown.")
+    age_band = choice_input(
+        Perpetrator.AgeBand, help_text="Left out: from the family member's age, else unknown."
+    )
+    is_family_member = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        help_text="Left out or null: true for a parent, step-parent or relative, or a family "
+        "member given; false otherwise.",
+    )
+    family_member = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The family member's id within this case (family-members/).",
+    )
+    description = text_input(Perpetrator, "description")
+
+
+# ---------------------------------------------------------------------------------------------
+# Carrying out the approved plan (cases.activities): who received it, each activity's progress
+
+schema_enum_name(DecisionDistribution.Method, "DistributionMethodEnum")
+
+
+class DistributionSerializer(serializers.ModelSerializer):
+    """One recipient of the approved decision and plan (Decree 56 Art. 28(5))."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    plan_version = serializers.IntegerField(source="plan.version", read_only=True)
+    organisation = OrganisationRefSerializer(read_only=True, allow_null=True)
+    method_label = serializers.CharField(
+        source="get_method_display", read_only=True, help_text="In the user's language."
+    )
+    recorded_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = DecisionDistribution
+        fields = [
+            "id",
+            "plan_version",
+            "recipient",
+            "organisation",
+            "is_carer",
+            "sent_on",
+            "method",
+            "method_label",
+            "recorded_by",
+            "recorded_at",
+        ]
+        read_only_fields = fields
+
+
+class DistributionInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    recipient = text_input(
+        DecisionDistribution, "recipient", help_text="Who received it (required)."
+    )
+    organisation = PublicIdField(
+        queryset=Organisation.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+        help_text="The organisation that received it, if it carries out an activity; or null.",
+    )
+    is_carer = serializers.BooleanField(
+        required=False, default=False, help_text="The recipient is the parents or carer."
+    )
+    sent_on = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="When it was sent (required): not in the future, not before the decision.",
+    )
+    method = choice_input(DecisionDistribution.Method, help_text="How it was sent (required).")
+
+
+class ActivityProgressSerializer(serializers.ModelSerializer):
+    status_label = serializers.CharField(
+        source="get_status_display", read_only=True, help_text="In the user's language."
+    )
+    recorded_by = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = ActivityProgress
+        fields = ["status", "status_label", "note", "recorded_by", "recorded_at"]
+        read_only_fields = fields
+
+
+class ActivitySerializer(serializers.ModelSerializer):
+    """A plan activity with its status now and the history of its progress."""
+
+    id = serializers.UUIDField(source="public_id", read_only=True)
+    plan_version = serializers.IntegerField(source="plan.version", read_only=True)
+    plan_status = serializers.ChoiceField(
+        source="plan.status", choices=Plan.Status.choices, read_only=True
+    )
+    organisation = OrganisationRefSerializer(read_only=True, allow_null=True)
+    status_label = serializers.CharField(
+        source="get_status_display", read_only=True, help_text="In the user's language."
+    )
+    progress = ActivityProgressSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = PlanActivity
+        fields = [
+            "id",
+            "plan_version",
+            "plan_status",
+            "measure",
+            "description",
+            "organisation",
+            "person_responsible",
+            "starts_on",
+            "ends_on",
+            "resources",
+            "cost",
+            "status",
+            "status_label",
+            "progress",
+        ]
+        read_only_fields = fields
+
+
+class ActivityProgressInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    status = choice_input(PlanActivity.Status, help_text="The activity's status now (required).")
+    note = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        help_text="What was done or found; required when the activity is dropped (why).",
     )

@@ -25,6 +25,7 @@ from audit.models import AuditEntry
 from audit.services import audit_batch, audit_record, audited
 from cases import workflow
 from cases.access import ALL_CASE_PERMISSIONS, VIEW_CASE, case_permissions, forget_shares
+from cases.crime import crime_check
 from cases.deadlines import (
     Event,
     deadline_move,
@@ -45,6 +46,7 @@ from cases.models import (
     CaseUserObjectPermission,
     Child,
     ConsentRecord,
+    CourtPetition,
     DeadlineRule,
     EmergencyDecision,
     EthnicGroup,
@@ -60,6 +62,7 @@ from cases.models import (
     SeparationExtension,
     SignedAs,
     SpecialCircumstance,
+    measures_for,
 )
 from cases.names import name_key
 from cases.workflow import OPEN_STATES, STEPS, Refusal, Step, step_refusal
@@ -272,6 +275,13 @@ def case_create(
         raise ValidationError({"received_at": _("The time of receipt is in the future.")})
     if received_at < EARLIEST:
         raise ValidationError({"received_at": _("This time is too far in the past.")})
+    if record.get("protection_level") in (None, ""):
+        # Law on Children Arts. 49-50: an abused child's case is an intervention, any other a
+        # support case (prevention, Art. 48, is for the community, not a case).
+        abused = record.get("target_group") == Case.TargetGroup.ABUSED
+        record["protection_level"] = (
+            Case.ProtectionLevel.INTERVENTION if abused else Case.ProtectionLevel.SUPPORT
+        )
     record = _clean_record(record)
     if child is None:
         child = Child.objects.create(full_name=child_name)
@@ -288,6 +298,7 @@ def case_create(
         **record,
     )
     deadlines_on_event(case=case, event=Event.CASE_RECEIVED, at=received_at)
+    crime_check(case=case, actor=received_by, at=received_at)
     return case
 
 
@@ -409,7 +420,9 @@ def case_update_record(
     )
     if not updated:
         raise EditConflict()
-    return Case.objects.get(pk=case.pk)
+    case = Case.objects.get(pk=case.pk)
+    crime_check(case=case, actor=actor)
+    return case
 
 
 @audited("case_update_child")
@@ -661,6 +674,7 @@ def case_assess_initial(*, actor: User, case: Case, **data: Any) -> Assessment:
     )
     if not case.emergency_required:
         deadlines_on_event(case=case, event=Event.NO_EMERGENCY, at=at)
+    crime_check(case=case, actor=actor, at=at)
     return assessment
 
 
@@ -861,19 +875,61 @@ def case_extend_separation(
     return extension
 
 
+END_BASES = ("carer_safe", "court_decision")
+
+
+def _safe_carer_finding(case: Case, decision: EmergencyDecision) -> Assessment | None:
+    """The latest Mẫu 03 since the separation began that finds the carer safe (Art. 32(3))."""
+    return (
+        case.assessments.filter(
+            kind=Assessment.Kind.SPECIFIC,
+            carer_safe=True,
+            assessed_at__gte=decision.starts_at or decision.decided_at,
+        )
+        .order_by("-assessed_at", "-id")
+        .first()
+    )
+
+
 @audit_batch
 def case_end_separation(
-    *, actor: User, case: Case, decision: EmergencyDecision, reason: str
+    *,
+    actor: User,
+    case: Case,
+    decision: EmergencyDecision,
+    reason: str,
+    basis: str = "carer_safe",
 ) -> EmergencyDecision:
-    """End or revoke a separation (e.g. the carer is assessed safe, Art. 32(3))."""
+    """
+    End or revoke a separation (Art. 32(3)): when a Mẫu 03 recorded since it began finds the
+    parents or carer keep the child safe, or on the court's decision on a petition about it
+    (Circular 14/2020 Art. 14(3)(b)). The reason is kept with it.
+    """
     case, step = _begin(actor=actor, case=case, name="end_separation")
     decision = _running_separation(case, _locked_decision(decision))
+    errors: dict[str, Any] = {}
+    finding = None
+    if basis not in END_BASES:
+        errors["basis"] = _("Choose what the end rests on.")
+    elif basis == "carer_safe":
+        finding = _safe_carer_finding(case, decision)
+        if finding is None:
+            errors["basis"] = _(
+                "No Mẫu 03 assessment since the separation began finds that the parents or "
+                "carer keep the child safe. Record the assessment again first (Art. 32(3))."
+            )
+    elif not decision.court_petitions.exists():
+        errors["basis"] = _("No petition to the court about this separation is recorded.")
     if not _text(reason):
-        raise ValidationError({"reason": _("Give the reason for ending the separation.")})
+        errors["reason"] = _("Give the reason for ending the separation.")
+    if errors:
+        raise ValidationError(errors)
     now = timezone.now()
     decision.ended_at = now
     decision.end_reason = reason
-    decision.save(update_fields=["ended_at", "end_reason"])
+    decision.end_basis = basis
+    decision.end_assessment = finding
+    decision.save(update_fields=["ended_at", "end_reason", "end_basis", "end_assessment"])
     deadlines_on_event(case=case, event=Event.SEPARATION_ENDED, at=now, key=decision.public_id.hex)
     _finish(
         case=case,
@@ -881,7 +937,7 @@ def case_end_separation(
         actor=actor,
         at=now,
         reason=reason,
-        details={"decision_number": decision.decision_number},
+        details={"decision_number": decision.decision_number, "basis": basis},
     )
     return decision
 
@@ -898,10 +954,9 @@ SPECIFIC_TEXT_FIELDS = (
 )
 
 
-@audit_batch
-def case_assess_specific(*, actor: User, case: Case, **data: Any) -> Assessment:
-    """Record the specific risk assessment (Mẫu 03, Art. 27(1) a–h)."""
-    case, step = _begin(actor=actor, case=case, name="assess_specific")
+def _record_specific(
+    *, actor: User, case: Case, step: Step, data: dict[str, Any], again: bool
+) -> Assessment:
     ratings = _ratings(data, texts=("physical_emotional_state", "family_capacity", "needs"))
     at = _past_time("assessed_at", data.get("assessed_at"), case)
     carer_safe = data.get("carer_safe")
@@ -912,11 +967,122 @@ def case_assess_specific(*, actor: User, case: Case, **data: Any) -> Assessment:
         assessed_at=at,
         summary=data.get("summary", ""),
         carer_safe=carer_safe if carer_safe in (True, False) else None,
+        is_reassessment=again,
         **{f: data.get(f, "") for f in SPECIFIC_TEXT_FIELDS},
         **ratings,
     )
-    _finish(case=case, step=step, actor=actor, at=at)
+    _finish(case=case, step=step, actor=actor, at=at, details={"carer_safe": carer_safe})
+    crime_check(case=case, actor=actor, at=at)
     return assessment
+
+
+@audit_batch
+def case_assess_specific(*, actor: User, case: Case, **data: Any) -> Assessment:
+    """Record the specific risk assessment (Mẫu 03, Art. 27(1) a–h)."""
+    case, step = _begin(actor=actor, case=case, name="assess_specific")
+    return _record_specific(actor=actor, case=case, step=step, data=data, again=False)
+
+
+@audit_batch
+def case_reassess_specific(*, actor: User, case: Case, **data: Any) -> Assessment:
+    """
+    Record a Mẫu 03 again, the case keeping its place: whether the carer keeps the child safe
+    now (Art. 32(3)), and the reassessment of a separated child (Circular 14/2020 Art. 14(3)),
+    which meets the clock of each separation running at its time.
+    """
+    case, step = _begin(actor=actor, case=case, name="reassess_specific")
+    if data.get("carer_safe") not in (True, False):
+        raise ValidationError(
+            {"carer_safe": _("Say whether the parents or carer keep the child safe.")}
+        )
+    assessment = _record_specific(actor=actor, case=case, step=step, data=data, again=True)
+    running = case.emergency_decisions.filter(
+        kind=EmergencyDecision.Kind.SEPARATION,
+        ended_at__isnull=True,
+        starts_at__lte=assessment.assessed_at,
+    )
+    for decision in running:
+        deadlines_on_event(
+            case=case,
+            event=Event.SEPARATION_REASSESSED,
+            at=assessment.assessed_at,
+            key=decision.public_id.hex,
+        )
+    return assessment
+
+
+PETITION_DATE_PROBLEMS = (
+    gettext_lazy("Give the date the petition was filed."),
+    gettext_lazy("The date is in the future."),
+    gettext_lazy("The date is before the case was received."),
+)
+
+
+@audit_batch
+def case_petition_court(
+    *,
+    actor: User,
+    case: Case,
+    subject: str,
+    court: str,
+    filed_on: datetime.date | None,
+    reference: str,
+    separation: EmergencyDecision | None = None,
+) -> CourtPetition:
+    """
+    The chairman's petition to the court (Law on Children Art. 52(3); Circular 14/2020 Art.
+    14(3)(b)): to continue a separation the child cannot return from after 15 days, which then
+    answers the 15-day bound, or to restrict parental rights. Since 1 July 2025 petitions go to
+    the regional court (Tòa án nhân dân khu vực, Law 81/2025/QH15).
+    """
+    case, step = _begin(actor=actor, case=case, name="petition_court")
+    errors: dict[str, Any] = {}
+    if subject not in CourtPetition.Subject.values:
+        errors["subject"] = _("Choose what the petition asks.")
+    separation = _locked_decision(separation)
+    if subject == CourtPetition.Subject.CONTINUE_SEPARATION:
+        if separation is None or separation.case_id != case.pk:
+            errors["separation"] = _("Choose the running separation the petition is about.")
+        elif not separation.is_active_separation:
+            errors["separation"] = _("There is no running separation to change.")
+    elif separation is not None and separation.case_id != case.pk:
+        errors["separation"] = _("There is no running separation to change.")
+    for field, value in (("court", court), ("reference", reference)):
+        if not _text(value):
+            errors[field] = (
+                _("Name the court (since 1 July 2025, the regional court).")
+                if field == "court"
+                else _("Give the petition's reference (its number).")
+            )
+    problem = _date_problem(filed_on, timezone.localdate(case.received_at), PETITION_DATE_PROBLEMS)
+    if problem:
+        errors["filed_on"] = problem
+    if errors:
+        raise ValidationError(errors)
+    check_lengths(CourtPetition, {"court": court, "reference": reference})
+    petition = CourtPetition.objects.create(
+        case=case,
+        separation=separation,
+        subject=subject,
+        court=_text(court),
+        filed_on=filed_on,
+        reference=_text(reference),
+        recorded_by=actor,
+    )
+    if separation is not None:
+        deadlines_on_event(
+            case=case,
+            event=Event.COURT_PETITIONED,
+            at=decision_moment(filed_on, after=separation.decided_at),
+            key=separation.public_id.hex,
+        )
+    _finish(
+        case=case,
+        step=step,
+        actor=actor,
+        details={"subject": subject, "court": petition.court, "reference": petition.reference},
+    )
+    return petition
 
 
 def _next_plan_version(case: Case) -> int:
@@ -958,7 +1124,7 @@ ACTIVITY_FIELDS = (
 )
 
 
-def _clean_activities(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _clean_activities(activities: list[dict[str, Any]], *, level: str) -> list[dict[str, Any]]:
     if not activities:
         raise ValidationError({"activities": _("Add at least one activity.")})
     errors: dict[str, str] = {}
@@ -968,6 +1134,11 @@ def _clean_activities(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row = {k: v for k, v in activity.items() if k in ACTIVITY_FIELDS}
         if row.get("measure") not in Measure.values:
             errors[f"{prefix}.measure"] = _("Choose the measure (Art. 49 or 50).")
+        elif row["measure"] not in measures_for(level):
+            errors[f"{prefix}.measure"] = _(
+                "A support case (Art. 49) takes the Art. 49 measures; this one is an "
+                "intervention (Art. 50)."
+            )
         if len(_text(row.get("person_responsible"))) > 200:
             errors[f"{prefix}.person_responsible"] = _("At most %(limit)s characters.") % {
                 "limit": 200
@@ -1025,7 +1196,7 @@ def case_draft_plan(
         errors["review_on"] = _("The review date is in the past.")
     if errors:
         raise ValidationError(errors)
-    rows = _clean_activities(activities)
+    rows = _clean_activities(activities, level=case.protection_level)
     previous_status = case.status
     if previous_status == Case.Status.UNDER_REVIEW:
         review = _latest(case, Assessment.Kind.REVIEW)
@@ -1219,6 +1390,7 @@ def case_record_review(*, actor: User, case: Case, **data: Any) -> Assessment:
     _finish(case=case, step=step, actor=actor, at=at, details={"recommendation": recommendation})
     if plan is not None:
         deadlines_on_event(case=case, event=Event.REVIEW_RECORDED, at=at, key=f"v{plan.version}")
+    crime_check(case=case, actor=actor, at=at)
     return review
 
 

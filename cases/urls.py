@@ -17,6 +17,12 @@ urlpatterns = [
     path("<uuid:public_id>/child/edit/", views.case_edit_child, name="edit-child"),
     path("<uuid:public_id>/family/add/", views.family_add, name="family-add"),
     path("<uuid:public_id>/family/remove/", views.family_remove, name="family-remove"),
+    path("<uuid:public_id>/perpetrators/add/", views.perpetrator_add, name="perpetrator-add"),
+    path(
+        "<uuid:public_id>/perpetrators/remove/",
+        views.perpetrator_remove,
+        name="perpetrator-remove",
+    ),
     path("<uuid:public_id>/notes/add/", views.note_add, name="note-add"),
     path("<uuid:public_id>/incident/", views.incident_link, name="incident-link"),
     path("<uuid:public_id>/documents/add/", views.document_add, name="document-add"),
@@ -26,4 +32,14 @@ urlpatterns = [
         name="document-download",
     ),
     path("<uuid:public_id>/steps/<slug:step_name>/", views.case_step, name="step"),
+    path(
+        "<uuid:public_id>/activities/<uuid:activity_id>/",
+        views.activity_detail,
+        name="activity",
+    ),
+    path(
+        "<uuid:public_id>/plans/<int:version>/distributions/add/",
+        views.distribution_add,
+        name="distribution-add",
+    ),
 ]

@@ -31,11 +31,28 @@ from accounts.models import Role
 from accounts.selectors import memberships_of
 from audit.services import audit_transaction
 from cases import forms as case_forms
-from cases import services
+from cases import perpetrators, services
 from cases.access import VIEW_CASE, case_permissions
+from cases.activities import (
+    NOT_IN_FORCE,
+    PLAN_PERMISSION,
+    activity_of_case,
+    activity_progress_record,
+    activity_progress_shown,
+    distributions_shown,
+    plan_distribution_record,
+    with_distributions,
+)
+from cases.crime import CRIME_RULES, crime_sign_names
 from cases.deadlines import clock_of
 from cases.downloads import document_response
-from cases.hooks import HISTORY_LABELS, case_sections, home_sections, summary_fields_for
+from cases.hooks import (
+    HISTORY_LABELS,
+    activity_sections,
+    case_sections,
+    home_sections,
+    summary_fields_for,
+)
 from cases.models import (
     Assessment,
     Case,
@@ -265,6 +282,8 @@ def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     if VIEW_CASE not in permissions:
         # What the app that granted the summary allows this user (a referral's allow-list).
         context["summary_fields"] = summary_fields_for(request.user, case) or []
+        # The steps such a viewer may take (the police unit's emergency intervention).
+        context["steps"] = steps_available(case=case, permissions=permissions)
         return _page(request, "cases/case_detail.html", context)
     now = timezone.now()
     assessments = list(case.assessments.select_related("assessor"))
@@ -275,6 +294,7 @@ def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         )
         .order_by("-version")
     )
+    with_distributions(plans)  # Art. 28(5): who received each approved plan
     transitions = list(case.transitions.select_related("actor"))
     for transition in transitions:
         step = STEPS.get(transition.name)
@@ -288,6 +308,7 @@ def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "record_facts": _record_facts(case),
             "child_facts": _facts(case.child, case_forms.ChildFields, CHILD_FACTS),
             "family": list(case.child.family_members.all()),
+            "perpetrators": list(case.perpetrators.select_related("family_member")),
             "assessments": assessments,
             "assessment_rows": _assessment_table(assessments),
             "decisions": list(
@@ -301,6 +322,7 @@ def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
             "documents": list(case.documents.select_related("uploaded_by")),
             "transitions": transitions,
             "can_change": "change_case" in permissions,
+            "can_plan": PLAN_PERMISSION in permissions,
             "note_form": case_forms.NoteForm(),
             "document_form": case_forms.DocumentForm(max_bytes=settings.DOCUMENT_MAX_BYTES),
             "extra_sections": case_sections(request, case, permissions),
@@ -308,6 +330,12 @@ def case_detail(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         }
     )
     context["may_see_readers"] = may_see_readers(user=request.user, case=case)
+    if case.crime_report:
+        # Shown above the file until the police have the report and its written notice.
+        context["crime_signs"] = crime_sign_names(case)
+        context["crime_clocks"] = [
+            c for c in context["clocks"] if c.deadline.rule.code in CRIME_RULES
+        ]
     return _page(request, "cases/case_detail.html", context)
 
 
@@ -341,6 +369,8 @@ STEP_FORMS: dict[str, type[case_forms.StepForm]] = {
     "extend_separation": case_forms.ExtendSeparationForm,
     "end_separation": case_forms.EndSeparationForm,
     "assess_specific": case_forms.AssessSpecificForm,
+    "reassess_specific": case_forms.ReassessSpecificForm,
+    "petition_court": case_forms.PetitionCourtForm,
     "hold_needs_meeting": case_forms.NeedsMeetingForm,
     "draft_plan": case_forms.DraftPlanForm,
     "submit_plan": case_forms.ConfirmForm,
@@ -673,3 +703,141 @@ def notifications_read(request: HttpRequest) -> HttpResponse:
     ):
         target = reverse("cases:notifications")
     return redirect(target)
+
+
+# ---------------------------------------------------------------------------------------------
+# Alleged perpetrators (as the family: cases.perpetrators)
+
+
+@never_cache
+@login_required
+def perpetrator_add(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    case = case_get_for(user=request.user, public_id=public_id)
+    _require(case_permissions(request.user, case), "change_case")
+    form = case_forms.PerpetratorForm(request.POST or None, case=case)
+    status = 200
+    if request.method == "POST":
+        status = INVALID
+        if form.is_valid():
+            try:
+                perpetrators.perpetrator_add(
+                    actor=request.user, case=case, data=dict(form.cleaned_data)
+                )
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("Saved."))
+                return redirect(reverse("cases:detail", args=[case.public_id]) + "#perpetrators")
+    return _page(request, "cases/perpetrator_form.html", {"case": case, "form": form}, status)
+
+
+@never_cache
+@login_required
+@require_POST
+def perpetrator_remove(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    case = case_get_for(user=request.user, public_id=public_id)
+    _require(case_permissions(request.user, case), "change_case")
+    try:
+        record = case.perpetrators.filter(public_id=request.POST.get("perpetrator", "")).first()
+    except ValidationError:  # not a UUID
+        record = None
+    if record is None:
+        raise Http404
+    perpetrators.perpetrator_remove(actor=request.user, case=case, perpetrator=record)
+    messages.success(request, _("Removed."))
+    return redirect(reverse("cases:detail", args=[case.public_id]) + "#perpetrators")
+
+
+# ---------------------------------------------------------------------------------------------
+# Carrying out the approved plan (cases.activities): who received it, each activity's progress
+
+
+@never_cache
+@login_required
+def distribution_add(request: HttpRequest, public_id: uuid.UUID, version: int) -> HttpResponse:
+    """Record one more recipient of the approved decision and plan (Decree 56 Art. 28(5))."""
+    case = case_get_for(user=request.user, public_id=public_id)
+    permissions = case_permissions(request.user, case)
+    _full_file_or_404(permissions)
+    _require(permissions, PLAN_PERMISSION)
+    plan = (
+        case.plans.filter(version=version)
+        .prefetch_related(Prefetch("distributions", queryset=distributions_shown()))
+        .first()
+    )
+    if plan is None:
+        raise Http404
+    form = case_forms.DistributionForm(request.POST or None, case=case)
+    refusal = ""
+    status = 200
+    if plan.status != Plan.Status.APPROVED:
+        refusal, status = str(NOT_IN_FORCE), CONFLICT
+    elif request.method == "POST":
+        status = INVALID
+        if form.is_valid():
+            try:
+                distribution = plan_distribution_record(
+                    actor=request.user, case=case, plan=plan, **form.service_kwargs()
+                )
+            except services.StepNotAvailable as error:
+                refusal, status = error.message, CONFLICT
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(
+                    request,
+                    _("Recorded: the decision and plan were sent to %(recipient)s.")
+                    % {"recipient": distribution.recipient},
+                )
+                return redirect(
+                    reverse("cases:detail", args=[case.public_id]) + f"#plan-v{plan.version}"
+                )
+    context = {"case": case, "plan": plan, "form": form, "refusal": refusal}
+    return _page(request, "cases/distribution_form.html", context, status)
+
+
+@never_cache
+@login_required
+def activity_detail(
+    request: HttpRequest, public_id: uuid.UUID, activity_id: uuid.UUID
+) -> HttpResponse:
+    """A plan activity: what it is, its progress history, its referrals; record its progress."""
+    case = case_get_for(user=request.user, public_id=public_id)
+    permissions = case_permissions(request.user, case)
+    _full_file_or_404(permissions)
+    activity = activity_of_case(case, activity_id)
+    if activity is None:
+        raise Http404
+    if request.method == "POST":
+        _require(permissions, PLAN_PERMISSION)
+    form = case_forms.ActivityProgressForm(
+        request.POST if request.method == "POST" else None, activity=activity
+    )
+    refusal = ""
+    status = 200
+    if request.method == "POST":
+        status = INVALID
+        if form.is_valid():
+            try:
+                activity_progress_record(
+                    actor=request.user, case=case, activity=activity, **form.service_kwargs()
+                )
+            except services.StepNotAvailable as error:
+                refusal, status = error.message, CONFLICT
+            except ValidationError as error:
+                form.add_service_errors(error)
+            else:
+                messages.success(request, _("The activity's progress is recorded."))
+                return redirect("cases:activity", case.public_id, activity.public_id)
+    in_force = activity.plan.status == Plan.Status.APPROVED and case.status in OPEN_STATES
+    context = {
+        "case": case,
+        "activity": activity,
+        "plan": activity.plan,
+        "progress": activity_progress_shown(activity),
+        "form": form,
+        "refusal": refusal,
+        "can_record": PLAN_PERMISSION in permissions and in_force,
+        "extra_sections": activity_sections(request, case, activity, permissions),
+    }
+    return _page(request, "cases/activity.html", context, status)

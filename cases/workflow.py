@@ -17,6 +17,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from cases.access import VIEW_CASE
 from cases.models import Case
 
 S = Case.Status
@@ -53,6 +54,9 @@ class Step:
     # The states from which the step leads to `target` (None: from every source); from its
     # other sources the case keeps its state (an emergency during implementation stays there).
     target_from: frozenset[str] | None = None
+    # Whoever holds the step's permission may take it with only the case's summary in view
+    # (the police unit a referral brings in records its intervention, Art. 31(4)).
+    summary_viewers: bool = False
 
     def target_for(self, status: str) -> str | None:
         """The state the step leads to from `status`; None: the case keeps its state."""
@@ -98,7 +102,7 @@ def step_refusal(step: Step, *, case: Case, permissions: set[str]) -> Refusal | 
     answer the service gives under its row lock and the pages, the API and the templates give
     before it (the role first, then the state).
     """
-    if step.permission not in permissions:
+    if step.permission not in permissions or not may_take_seeing(step, permissions):
         return Refusal(
             ROLE, _("Your role may not take the step “%(step)s”.") % {"step": step.label}
         )
@@ -139,6 +143,7 @@ STEPS: dict[str, Step] = {
                 "first aid, keeping evidence: Art. 31(3)–(4)). No decision is needed."
             ),
             target_from=BEFORE_PROTECTION,
+            summary_viewers=True,
         ),
         Step(
             "decide_emergency",
@@ -171,7 +176,11 @@ STEPS: dict[str, Step] = {
             OPEN_STATES,
             None,
             "decide_emergency",
-            _("A running separation and the reason (e.g. the carer is assessed safe, Mẫu 03)."),
+            _(
+                "A running separation, what its end rests on (a Mẫu 03 recorded since it began "
+                "that finds the carer safe, or the court's decision on a petition), and the "
+                "reason."
+            ),
         ),
         Step(
             "assess_specific",
@@ -181,6 +190,31 @@ STEPS: dict[str, Step] = {
             "assess_case",
             _("Every factor rated, and the content of Art. 27(1) a–h."),
             "Mẫu 03",
+        ),
+        Step(
+            "reassess_specific",
+            _("Specific risk assessment again"),
+            OPEN_STATES - BEFORE_PROTECTION,
+            None,
+            "assess_case",
+            _(
+                "Every factor rated and the content of Art. 27(1) a–h, with whether the parents "
+                "or carer keep the child safe (Art. 32(3): a separation ends on it; Circular "
+                "14/2020 Art. 14(3): the child reassessed after 15 days of separation)."
+            ),
+            "Mẫu 03",
+        ),
+        Step(
+            "petition_court",
+            _("Petition the court"),
+            OPEN_STATES,
+            None,
+            "decide_emergency",
+            _(
+                "What is asked (to continue a separation the child cannot return from, or to "
+                "restrict parental rights), the court (the regional court since 1 July 2025), "
+                "the date it was filed and its reference."
+            ),
         ),
         Step(
             "hold_needs_meeting",
@@ -304,9 +338,17 @@ STEPS: dict[str, Step] = {
 
 
 def steps_available(*, case: Case, permissions: set[str]) -> list[Step]:
-    """Return the steps the case's state allows and the given permissions cover."""
+    """
+    Return the steps the case's state allows and the given permissions cover (for one who
+    sees only the case's summary, the steps such a viewer may take).
+    """
     return [
         step
         for step in STEPS.values()
         if step_refusal(step, case=case, permissions=permissions) is None
     ]
+
+
+def may_take_seeing(step: Step, permissions: set[str]) -> bool:
+    """Whether the user's view of the case (whole file or summary) lets them take the step."""
+    return VIEW_CASE in permissions or step.summary_viewers

@@ -37,6 +37,14 @@ def _perpetrators(case: Case) -> str:
     )
 
 
+def _perpetrator_records(case: Case) -> str:
+    # The records of cases.perpetrators, without names or descriptions: relation, sex, age band.
+    return "; ".join(
+        f"{p.get_relation_display()}, {p.get_sex_display()}, {p.get_age_band_display()}"
+        for p in case.perpetrators.all()
+    )
+
+
 def _carers(case: Case) -> str:
     return "; ".join(
         f"{m.get_relation_display()}: {m.full_name} {m.contact}".strip()
@@ -81,6 +89,10 @@ FIELDS: dict[str, tuple[object, Callable[[Case], str]]] = {
     "current_carer": (_("Current carer"), lambda c: c.current_carer),
     "child_location": (_("Where the child is now"), lambda c: c.child_location),
     "alleged_perpetrators": (_("Alleged perpetrators"), _perpetrators),
+    "perpetrators": (
+        _("Alleged perpetrators: relation, sex, age band"),
+        _perpetrator_records,
+    ),
     "reporter": (_("Reporter (agreed to be identified)"), _reporter),
 }
 
@@ -106,6 +118,7 @@ ALLOW_LISTS: dict[str, list[str]] = {
         "incident_place",
         "incident_commune",
         "alleged_perpetrators",
+        "perpetrators",
         "current_carer",
         "reporter",
     ],

@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.http import Http404
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
@@ -40,12 +40,14 @@ from rest_framework.settings import api_settings
 
 from accounts.models import Organisation, User
 from cases.access import case_permissions, cases_visible_to, full_file_ids
+from cases.activities import ACTIVITY_NOT_IN_FORCE, activity_of_case
 from cases.api import CaseMetadata
-from cases.models import Case, ConsentRecord
+from cases.models import Case, ConsentRecord, PlanActivity
 from cases.selectors import case_get_for
 from cases.workflow import OPEN_STATES
 from config.api import Conflict, SafeJSONRenderer, error_responses
 from referrals import lifecycle, selectors, services
+from referrals.allowlists import allowed_fields
 from referrals.models import Referral, ReferralUpdate, SharingRule
 from referrals.serializers import (
     BOX_INBOX,
@@ -64,6 +66,7 @@ from referrals.serializers import (
     RevokeInputSerializer,
     SentReferralSerializer,
     UpdateInputSerializer,
+    WrittenNoticeInputSerializer,
 )
 
 REFERRAL_ID = OpenApiParameter(
@@ -106,6 +109,7 @@ def _with_details(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
         "organisation__area",
         "sent_by",
         "consent",
+        "activity",
     ).prefetch_related(
         Prefetch("updates", queryset=ReferralUpdate.objects.select_related("author")),
         "case__child__family_members",
@@ -123,6 +127,11 @@ def referral_data(user: User, referrals: list[Referral]) -> list[dict[str, Any]]
     # more than a row's values: at 50 rows a serializer per row cost ~100 ms).
     sent = [r for r in referrals if r.case_id in full]
     received = [r for r in referrals if r.case_id not in full]
+    # The alleged perpetrators' records, for the sectors whose allow-list has them (one query).
+    prefetch_related_objects(
+        [r.case for r in received if "perpetrators" in allowed_fields(r.organisation.kind)],
+        "perpetrators",
+    )
     rows = dict(
         zip(
             [r.pk for r in sent] + [r.pk for r in received],
@@ -242,6 +251,16 @@ def _consent(case: Case, public_id: uuid.UUID | None) -> ConsentRecord | None:
     return consent
 
 
+def _activity(case: Case, public_id: uuid.UUID | None) -> PlanActivity | None:
+    """The plan activity a new referral carries out: one of this case's (the service checks)."""
+    if public_id is None:
+        return None
+    activity = activity_of_case(case, public_id)
+    if activity is None:
+        raise exceptions.ValidationError({"activity": [str(ACTIVITY_NOT_IN_FORCE)]})
+    return activity
+
+
 @extend_schema(tags=["referrals"])
 class ReferralListView(ReferralAPIView):
     """The referrals the user may see, and sending a case to an organisation's inbox."""
@@ -319,6 +338,8 @@ class ReferralListView(ReferralAPIView):
             acknowledge_due_at=data.get("acknowledge_due_at"),
             feedback_due_at=data.get("feedback_due_at"),
             consent=_consent(case, data.get("consent")),
+            activity=_activity(case, data.get("activity")),
+            phoned_at=data.get("phoned_at"),
         )
         response = self.answer(referral, status.HTTP_201_CREATED)
         response["Location"] = f"{request.path}{referral.public_id}/"
@@ -447,6 +468,27 @@ class CompleteView(ReferralAPIView):
         data = _valid(CompleteInputSerializer, _body(request))
         referral = services.referral_complete(
             actor=request.user, referral=referral, note=data["note"]
+        )
+        return self.answer(referral)
+
+
+class WrittenNoticeView(ReferralAPIView):
+    @_action_schema(
+        "written_notice",
+        WrittenNoticeInputSerializer,
+        "The case's commune records the written notice that confirms a crime report passed "
+        "to the police (Criminal Procedure Code Art. 146(4): by phone in an emergency, then in "
+        "writing): its number and date. 403: your role may not; 409: the referral is no crime "
+        "report.",
+    )
+    def post(self, request: Request, id: str) -> Response:
+        referral = self.referral()
+        data = _valid(WrittenNoticeInputSerializer, _body(request))
+        referral = services.referral_record_written_notice(
+            actor=request.user,
+            referral=referral,
+            reference=data["reference"],
+            written_on=data["written_on"],
         )
         return self.answer(referral)
 

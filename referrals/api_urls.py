@@ -29,4 +29,9 @@ urlpatterns = [
     path("referrals/<str:id>/updates/", api.UpdateListView.as_view(), name="api-referral-updates"),
     path("referrals/<str:id>/complete/", api.CompleteView.as_view(), name="api-referral-complete"),
     path("referrals/<str:id>/revoke/", api.RevokeView.as_view(), name="api-referral-revoke"),
+    path(
+        "referrals/<str:id>/written-notice/",
+        api.WrittenNoticeView.as_view(),
+        name="api-referral-written-notice",
+    ),
 ]

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Organisation
 from cases.forms import ServiceFormMixin, datetime_input, max_length, text_area, yes_no_field
-from cases.models import Case, ConsentRecord, Measure
-from referrals.models import ReferralUpdate
+from cases.models import Case, ConsentRecord, Measure, PlanActivity
+from referrals.models import Referral, ReferralUpdate
 from referrals.services import RECEIVING_KINDS
 
 KIND_LABELS = dict(Organisation.Kind.choices)
@@ -37,6 +37,12 @@ def consent_label(consent: ConsentRecord) -> str:
     given = timezone.localtime(consent.given_at).strftime("%d/%m/%Y")
     kinds = ", ".join(str(KIND_LABELS.get(k, k)) for k in consent.recipient_kinds)
     return f"{consent.representative_name} ({consent.representative_relation}) · {given} · {kinds}"
+
+
+def activity_label(activity: PlanActivity) -> str:
+    """An activity of the plan as a choice: what, and from when to when."""
+    starts, ends = activity.starts_on.strftime("%d/%m/%Y"), activity.ends_on.strftime("%d/%m/%Y")
+    return f"{activity.description[:80]} ({starts}–{ends})"
 
 
 class KindPickForm(forms.Form):
@@ -76,6 +82,23 @@ class ReferralSendForm(ServiceFormMixin, forms.Form):
         help_text=_("Filled in from the deadline rule (5 working days). Leave it or change it."),
     )
     consent = forms.ChoiceField(label=_("Consent relied on"), required=False)
+    phoned_at = forms.DateTimeField(
+        label=_("Told the police by phone at"),
+        required=False,
+        widget=datetime_input(),
+        help_text=_(
+            "A crime report: if you told the police by phone first (Criminal Procedure Code "
+            "Art. 146(4)), when. The report counts as passed on then; confirm it in writing after."
+        ),
+    )
+    activity = forms.ChoiceField(
+        label=_("Plan activity it carries out"),
+        required=False,
+        help_text=_(
+            "Optional: the activity of the approved plan this referral carries out (Decree 56 "
+            "Art. 28(3))."
+        ),
+    )
 
     required_fields = ("organisation", "purpose", "message")
 
@@ -87,9 +110,24 @@ class ReferralSendForm(ServiceFormMixin, forms.Form):
         consents: list[ConsentRecord],
         consent_required: bool,
         defaults: dict[str, Any],
+        activities: list[PlanActivity] | None = None,
+        initial_activity: str = "",
+        crime_report: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.crime_report = crime_report and kind == Organisation.Kind.POLICE
+        if not self.crime_report:
+            del self.fields["phoned_at"]
+        self.activities = {str(a.public_id): a for a in activities or []}
+        if self.activities:
+            self.fields["activity"].choices = [("", "—")] + [
+                (key, activity_label(a)) for key, a in self.activities.items()
+            ]
+            if initial_activity in self.activities:
+                self.fields["activity"].initial = initial_activity
+        else:
+            del self.fields["activity"]
         self.organisations = {str(o.public_id): o for o in organisations}
         self.consents = {str(c.public_id): c for c in consents}
         self.consent_required = consent_required
@@ -126,6 +164,8 @@ class ReferralSendForm(ServiceFormMixin, forms.Form):
             "consent": self.consents.get(data.get("consent") or "")
             if self.consent_required
             else None,
+            "activity": self.activities.get(data.get("activity") or ""),
+            "phoned_at": data.get("phoned_at") if self.crime_report else None,
         }
 
 
@@ -256,6 +296,27 @@ class UpdateForm(ServiceFormMixin, forms.Form):
     )
     text = forms.CharField(label=_("What was done or found"), required=False, widget=text_area(4))
     required_fields = ("kind", "text")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.mark_required()
+
+
+class WrittenNoticeForm(ServiceFormMixin, forms.Form):
+    """The written notice confirming a crime report to the police (CPC Art. 146(4))."""
+
+    reference = forms.CharField(
+        label=_("Number of the written notice"),
+        max_length=max_length(Referral, "written_reference"),
+        required=False,
+    )
+    written_on = forms.DateField(
+        label=_("Date of the written notice"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    required_fields = ("reference", "written_on")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

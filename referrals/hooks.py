@@ -60,6 +60,12 @@ def on_case_ended(sender: Any, case: Case, actor: User, step: str, **kwargs: Any
     referrals_end_with_case(case=case, actor=actor, step=step)
 
 
+def on_crime_flagged(sender: Any, case: Case, actor: Any, at: Any, **kwargs: Any) -> None:
+    from referrals.services import crime_report_reached_police
+
+    crime_report_reached_police(case=case, at=at)
+
+
 def referral_notice_link(notice: Any) -> str:
     """A notice that a referral ended leads to the referral's own record."""
     return reverse("referrals:detail", args=[notice.about])
@@ -78,5 +84,8 @@ def register_history_labels() -> None:
             "referral_declined": gettext_lazy("Referral declined"),
             "referral_completed": gettext_lazy("Referral completed"),
             "referral_revoked": gettext_lazy("Referral revoked"),
+            "referral_written_notice": gettext_lazy(
+                "Crime report confirmed to the police in writing"
+            ),
         }
     )

@@ -146,6 +146,24 @@ class Referral(models.Model):
     receipt_hash = models.CharField(_("hash of what was received"), max_length=64, blank=True)
     responded_at = models.DateTimeField(_("accepted or declined at"), null=True, blank=True)
     decline_reason = models.TextField(_("reason for declining"), blank=True)
+    # The plan activity the referral carries out (Decree 56 Art. 28(3): who does what).
+    activity = models.ForeignKey(
+        "cases.PlanActivity",
+        verbose_name=_("plan activity"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="referrals",
+    )
+    # A crime report passed to the investigating police (Decree 56 Art. 25(3); Criminal
+    # Procedure Code Art. 146(4)): by phone in an emergency, then in writing, whose reference
+    # and date are recorded here.
+    is_crime_report = models.BooleanField(_("crime report"), default=False, db_default=False)
+    phoned_at = models.DateTimeField(_("told the police by phone at"), null=True, blank=True)
+    written_reference = models.CharField(
+        _("written notice: number"), max_length=60, blank=True, default="", db_default=""
+    )
+    written_on = models.DateField(_("written notice: date"), null=True, blank=True)
     closed_at = models.DateTimeField(_("completed or revoked at"), null=True, blank=True)
     revoke_reason = models.TextField(_("reason for revoking"), blank=True)
 

@@ -143,6 +143,8 @@ def referrals_section(
         "can_refer": "refer_case" in permissions,
         "case_open": case.status in OPEN_STATES,
         "can_record_consent": "change_case" in permissions,
+        # A crime report no police unit has yet: the way to send it is the first thing here.
+        "police_due": case.crime_report and not any(r.is_crime_report for r in referrals),
     }
     return CaseSection(template="referrals/case_referrals.html", context=context, order=40)
 
@@ -188,5 +190,27 @@ def who_can_see_section(
     return CaseSection(template="referrals/case_who_can_see.html", context={"rows": rows}, order=45)
 
 
+def activity_referrals_section(
+    request: HttpRequest, case: Case, activity: Any, permissions: set[str]
+) -> CaseSection | None:
+    """On a plan activity's page: the referrals that carry it out, and the way to send one."""
+    if VIEW_CASE not in permissions:
+        return None
+    referrals = list(
+        Referral.objects.filter(case=case, activity=activity)
+        .select_related("organisation", "sent_by")
+        .order_by("-sent_at", "-id")
+    )
+    context = {
+        "referrals": referrals,
+        "activity": activity,
+        "can_refer": "refer_case" in permissions
+        and case.status in OPEN_STATES
+        and activity.plan.status == activity.plan.Status.APPROVED,
+    }
+    return CaseSection(template="referrals/activity_referrals.html", context=context, order=40)
+
+
 CASE_SECTIONS = (referrals_section, who_can_see_section)
 HOME_SECTIONS = (inbox_home_section,)
+ACTIVITY_SECTIONS = (activity_referrals_section,)

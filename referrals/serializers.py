@@ -137,6 +137,17 @@ class _ReferralBase(serializers.Serializer):
     closed_at = BoundedDateTimeField(read_only=True, allow_null=True)
     revoke_reason = serializers.CharField(read_only=True)
     is_open = serializers.BooleanField(read_only=True)
+    is_crime_report = serializers.BooleanField(
+        read_only=True,
+        help_text="A crime report passed to the police (Criminal Procedure Code Art. 146(4)).",
+    )
+    phoned_at = BoundedDateTimeField(
+        read_only=True, allow_null=True, help_text="When the police were told by phone first."
+    )
+    written_reference = serializers.CharField(
+        read_only=True, help_text="The written notice's number; empty until recorded."
+    )
+    written_on = serializers.DateField(read_only=True, allow_null=True)
     overdue = serializers.SerializerMethodField(
         help_text="Acknowledgement late (sent), or feedback late (acknowledged or accepted)."
     )
@@ -170,6 +181,12 @@ class SentReferralSerializer(_ReferralBase):
         read_only=True,
         allow_null=True,
         help_text="The consent record relied on, where the law asks for one.",
+    )
+    activity = serializers.UUIDField(
+        source="activity.public_id",
+        read_only=True,
+        allow_null=True,
+        help_text="The plan activity this referral carries out, if any.",
     )
 
     def get_view(self, referral: Referral) -> str:
@@ -275,6 +292,22 @@ class ReferralCreateSerializer(StrictFieldsMixin, serializers.Serializer):
         allow_null=True,
         help_text="The id of this case's consent record, where the sharing rule asks for one.",
     )
+    phoned_at = BoundedDateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "A crime report to the police only: when they were told by phone first (Criminal "
+            "Procedure Code Art. 146(4)); the report counts as passed on then."
+        ),
+    )
+    activity = serializers.UUIDField(
+        required=False,
+        allow_null=True,
+        help_text=(
+            "Optional: the id of the activity of the case's approved plan that this referral "
+            "carries out (see GET /api/v1/cases/{id}/activities/)."
+        ),
+    )
 
 
 class ReferralCaseInputSerializer(serializers.Serializer):
@@ -300,6 +333,13 @@ class UpdateInputSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class CompleteInputSerializer(StrictFieldsMixin, serializers.Serializer):
     note = _optional_text(help_text="Optional: what the referral achieved.")
+
+
+class WrittenNoticeInputSerializer(StrictFieldsMixin, serializers.Serializer):
+    reference = _optional_text(help_text="The written notice's number (required).")
+    written_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Its date (required)."
+    )
 
 
 class RevokeInputSerializer(StrictFieldsMixin, serializers.Serializer):

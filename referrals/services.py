@@ -25,8 +25,16 @@ from audit.services import audit_record, audited
 from cases import services as case_services
 from cases import workflow
 from cases.access import case_permissions
-from cases.deadlines import deadline_move, deadlines_on_event, due_at
-from cases.models import Case, ConsentRecord, DeadlineRule, Measure, Notification
+from cases.activities import ACTIVITY_NOT_IN_FORCE, activity_in_force
+from cases.deadlines import Event, deadline_move, deadlines_on_event, due_at
+from cases.models import (
+    Case,
+    ConsentRecord,
+    DeadlineRule,
+    Measure,
+    Notification,
+    PlanActivity,
+)
 from cases.workflow import OPEN_STATES, Refusal
 from referrals import lifecycle
 from referrals.allowlists import case_summary
@@ -112,8 +120,18 @@ def _members(organisation: Organisation) -> list[User]:
     return [m.user for m in memberships]
 
 
+# The police unit working the case records the emergency intervention it takes part in (Decree
+# 56 Art. 31(4)): its referral carries that permission beside the summary.
+INTERVENE = "intervene_case"
+
+
+def shared_by_referral(kind: str) -> list[str]:
+    """The case permissions an open referral gives an organisation of this kind."""
+    return [SUMMARY, INTERVENE] if kind == Organisation.Kind.POLICE else [SUMMARY]
+
+
 def _share_sync(case: Case, organisation: Organisation) -> None:
-    """Keep the organisation's summary share exactly as long as one referral to it is open."""
+    """Keep the organisation's share exactly as long as one referral to it is open."""
     group = organisation_group(organisation=organisation, role=Role.SECTOR_STAFF)
     still_open = (
         Referral.objects.filter(case=case, organisation=organisation, status__in=Referral.OPEN)
@@ -121,11 +139,11 @@ def _share_sync(case: Case, organisation: Organisation) -> None:
         .first()
     )
     if still_open is None:
-        case_services.case_share_revoke(case=case, group=group, permissions=[SUMMARY])
+        case_services.case_share_revoke(case=case, group=group, permissions=[SUMMARY, INTERVENE])
     else:
         case_services.case_share_grant(
             case=case,
-            permissions=[SUMMARY],
+            permissions=shared_by_referral(organisation.kind),
             reason=f"referral:{still_open.public_id}",
             group=group,
         )
@@ -142,8 +160,14 @@ def referral_send(
     acknowledge_due_at: datetime.datetime | None = None,
     feedback_due_at: datetime.datetime | None = None,
     consent: ConsentRecord | None = None,
+    activity: PlanActivity | None = None,
+    phoned_at: datetime.datetime | None = None,
 ) -> Referral:
-    """Refer the case to an organisation's inbox (not to a person)."""
+    """
+    Refer the case to an organisation's inbox (not to a person). A crime report's referral to
+    the police may say when the police were told by phone first (Criminal Procedure Code Art.
+    146(4)): the report was passed on then.
+    """
     case = Case.objects.select_for_update().get(pk=case.pk)
     if consent is not None:
         # Read it afresh: a consent withdrawn a moment ago must not be relied on.
@@ -186,6 +210,16 @@ def referral_send(
                 )
         elif consent is not None and consent.case_id != case.pk:
             errors["consent"] = _("This consent belongs to another case.")
+    if phoned_at is not None:
+        if "organisation" not in errors and organisation.kind != Organisation.Kind.POLICE:
+            errors["phoned_at"] = _("Only a report to the police is made by phone first.")
+        elif phoned_at > now + CLOCK_SKEW:
+            errors["phoned_at"] = _("This time is in the future.")
+        elif phoned_at < case.received_at:
+            errors["phoned_at"] = _("This time is before the case was received.")
+    # The plan activity it carries out, if any: one of this case's approved plan (Art. 28(3)).
+    if activity is not None and not activity_in_force(case, activity):
+        errors["activity"] = str(ACTIVITY_NOT_IN_FORCE)
     if errors:
         raise ValidationError(errors)
     referral = Referral.objects.create(
@@ -194,6 +228,7 @@ def referral_send(
         purpose=purpose,
         message=message.strip(),
         consent=consent,
+        activity=activity,
         sent_by=actor,
         sent_at=now,
         acknowledge_due_at=acknowledge_due_at,
@@ -213,10 +248,86 @@ def referral_send(
             content_object=referral,
         )
     _share_sync(case, organisation)
+    if case.crime_report and organisation.kind == Organisation.Kind.POLICE:
+        _crime_report_passed(case, referral, at=phoned_at or now, phoned_at=phoned_at)
     _history(case, actor, "referral_sent", referral)
     case_services.notify(
         _members(organisation), kind=Notification.Kind.REFERRAL_RECEIVED, case=case
     )
+    return referral
+
+
+def _crime_report_passed(
+    case: Case,
+    referral: Referral,
+    *,
+    at: datetime.datetime,
+    phoned_at: datetime.datetime | None = None,
+) -> None:
+    """The police unit has the crime report: the referral is it, and its clock is met."""
+    referral.is_crime_report, referral.phoned_at = True, phoned_at
+    referral.save(update_fields=["is_crime_report", "phoned_at"])
+    deadlines_on_event(case=case, event=Event.CRIME_REFERRAL_SENT, at=at)
+
+
+def crime_report_reached_police(*, case: Case, at: datetime.datetime) -> int:
+    """
+    A case just flagged a crime report (cases.crime) that a police unit already holds an open
+    referral of: that referral is the report, passed on at the flag. Returns how many.
+    """
+    open_police = Referral.objects.filter(
+        case=case, organisation__kind=Organisation.Kind.POLICE, status__in=Referral.OPEN
+    )
+    count = 0
+    for referral in open_police.select_for_update():
+        _crime_report_passed(case, referral, at=at)
+        count += 1
+    return count
+
+
+WRITTEN_DATE_PROBLEMS = (
+    gettext_lazy("Give the date of the written notice."),
+    gettext_lazy("The date is in the future."),
+    gettext_lazy("The date is before the referral was sent."),
+)
+
+
+@audited("referral_written_notice", action=AuditEntry.Action.TRANSITION)
+def referral_record_written_notice(
+    *, actor: User, referral: Referral, reference: str, written_on: datetime.date | None
+) -> Referral:
+    """
+    The written notice that confirms a crime report passed to the police (Criminal Procedure
+    Code Art. 146(4): «sau đó phải thể hiện bằng văn bản»): its number and date, by the sender.
+    """
+    referral = _as_sender(actor, referral)
+    if not referral.is_crime_report:
+        raise ReferralStateError(_("Only a crime report to the police is confirmed in writing."))
+    errors: dict[str, str] = {}
+    reference = (reference or "").strip()
+    if not reference:
+        errors["reference"] = _("Give the number of the written notice.")
+    elif len(reference) > Referral._meta.get_field("written_reference").max_length:
+        errors["reference"] = _("At most %(limit)s characters.") % {
+            "limit": Referral._meta.get_field("written_reference").max_length
+        }
+    sent_on = timezone.localdate(referral.sent_at)
+    if written_on is None:
+        errors["written_on"] = str(WRITTEN_DATE_PROBLEMS[0])
+    elif written_on > timezone.localdate():
+        errors["written_on"] = str(WRITTEN_DATE_PROBLEMS[1])
+    elif written_on < sent_on:
+        errors["written_on"] = str(WRITTEN_DATE_PROBLEMS[2])
+    if errors:
+        raise ValidationError(errors)
+    referral.written_reference, referral.written_on = reference, written_on
+    referral.save(update_fields=["written_reference", "written_on"])
+    deadlines_on_event(
+        case=referral.case,
+        event=Event.CRIME_WRITTEN_RECORDED,
+        at=case_services.decision_moment(written_on, after=referral.sent_at),
+    )
+    _history(referral.case, actor, "referral_written_notice", referral)
     return referral
 
 

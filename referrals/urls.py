@@ -22,4 +22,5 @@ urlpatterns = [
     path("<uuid:public_id>/updates/", views.update_add, name="update-add"),
     path("<uuid:public_id>/complete/", views.complete, name="complete"),
     path("<uuid:public_id>/revoke/", views.revoke, name="revoke"),
+    path("<uuid:public_id>/written-notice/", views.written_notice, name="written-notice"),
 ]

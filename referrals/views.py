@@ -30,6 +30,7 @@ from accounts.models import Role
 from accounts.selectors import roles_of
 from cases import services as case_services
 from cases.access import VIEW_CASE, case_permissions
+from cases.activities import activities_in_force
 from cases.models import Case, ConsentRecord
 from cases.selectors import case_get_for
 from cases.workflow import OPEN_STATES
@@ -44,6 +45,7 @@ from referrals.forms import (
     ReferralSendForm,
     UpdateForm,
     WithdrawConsentForm,
+    WrittenNoticeForm,
     receiving_kind,
 )
 from referrals.models import Referral, SharingRule
@@ -90,6 +92,8 @@ def send(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
     kind = kind or receiving_kind(request.GET.get("kind"))
     picker = KindPickForm(initial={"kind": kind or ""})
     context: dict[str, Any] = {"case": case, "picker": picker, "kind": kind, "refusal": ""}
+    # A referral sent from a plan activity's page keeps the activity through the kind picker.
+    context["activity_asked"] = (request.GET.get("activity") or "")[:36]
     status = 200
     if case.status not in OPEN_STATES:
         context["refusal"] = _("Only an open case can be referred.")
@@ -108,6 +112,9 @@ def send(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         consents=_consents_covering(case, kind) if consent_required else [],
         consent_required=consent_required,
         defaults=services.referral_defaults(),
+        activities=list(activities_in_force(case)),
+        initial_activity=request.GET.get("activity") or "",
+        crime_report=case.crime_report,
     )
     if request.method == "POST":
         status = INVALID
@@ -280,6 +287,12 @@ def _detail(
     if recipient:
         context["decline_form"] = forms.get("decline") or ReasonForm(label=DECLINE_LABEL)
         context["update_form"] = forms.get("update") or UpdateForm()
+    # A crime report passed to the police is confirmed in writing by the sender (CPC 146(4)).
+    context["written_notice_due"] = (
+        referral.is_crime_report and not referral.written_reference and "refer_case" in permissions
+    )
+    if context["written_notice_due"]:
+        context["written_form"] = forms.get("written") or WrittenNoticeForm()
     if context["sender_actions"]:
         context["revoke_form"] = forms.get("revoke") or ReasonForm(label=REVOKE_LABEL)
         context["complete_form"] = forms.get("complete") or CompleteForm()
@@ -411,5 +424,25 @@ def revoke(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         form,
         lambda r: services.referral_revoke(
             actor=request.user, referral=r, reason=form.cleaned_data["reason"]
+        ),
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def written_notice(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
+    form = WrittenNoticeForm(request.POST)
+    return _act(
+        request,
+        public_id,
+        "written",
+        _("The written notice to the police is recorded."),
+        form,
+        lambda r: services.referral_record_written_notice(
+            actor=request.user,
+            referral=r,
+            reference=form.cleaned_data["reference"],
+            written_on=form.cleaned_data["written_on"],
         ),
     )

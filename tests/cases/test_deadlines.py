@@ -183,7 +183,7 @@ def test_an_approval_dated_the_day_of_submission_is_met_at_the_submission(world)
 def _activity() -> dict:
     today = timezone.localdate()
     return {
-        "measure": "i_medical",
+        "measure": "s_health",  # a support case (Art. 49)
         "description": "Khám sức khỏe",
         "person_responsible": "Trạm trưởng",
         "starts_on": today,

@@ -264,10 +264,20 @@ def test_a_separation_is_decided_extended_within_and_beyond_15_days_and_ended(wo
     assert abs(due - (now + datetime.timedelta(days=20))) < datetime.timedelta(seconds=1)
     assert clock["note"] == "Công văn 77/TA ngày hôm nay"
 
+    refused = take(
+        chairman,
+        case,
+        "end_separation",
+        expect=400,
+        decision=decision_id,
+        reason="Mẹ đảm bảo an toàn",
+    )
+    assert "Mẫu 03" in refused["error"]["fields"]["basis"][0]
+    take(officer, case, "assess_specific", **SPECIFIC, carer_safe=True)
     ended = take(
         chairman, case, "end_separation", decision=decision_id, reason="Mẹ đảm bảo an toàn"
     )
-    assert ended["case"]["status"] == "emergency_protection"
+    assert ended["case"]["status"] == "specific_assessed"
     decision = officer.get(url(case, "emergency-decisions/")).json()[0]
     assert decision["ended_at"] is not None
     assert decision["end_reason"] == "Mẹ đảm bảo an toàn"
@@ -278,8 +288,9 @@ def test_a_separation_is_decided_extended_within_and_beyond_15_days_and_ended(wo
     # Nothing left to extend or end.
     again = take(chairman, case, "end_separation", expect=400, decision=decision_id, reason="x")
     assert "decision" in again["error"]["fields"]
-    # The detailed assessment follows the emergency.
-    take(officer, case, "assess_specific", **SPECIFIC)
+    # The detailed assessment came with the emergency; from here it can be recorded again.
+    take(officer, case, "assess_specific", expect=409, **SPECIFIC)
+    take(officer, case, "reassess_specific", **SPECIFIC, carer_safe=True)
 
 
 def test_the_chairman_returns_the_plan_and_the_officer_resubmits_it(world):
@@ -737,7 +748,8 @@ def test_the_officer_opens_a_case_with_the_child_and_the_record(world):
     assert response["Location"].endswith(f"/api/v1/cases/{body['id']}/")
     assert uuid.UUID(body["child"]["id"])
     clocks = api_for(world.officer).get(f"/api/v1/cases/{body['id']}/deadlines/").json()
-    assert [c["rule"] for c in clocks] == ["emergency_12h"]
+    # Sexual abuse of a child is a crime report: it must reach the police at once too.
+    assert [c["rule"] for c in clocks] == ["crime_to_police", "emergency_12h"]
 
 
 @pytest.mark.parametrize(

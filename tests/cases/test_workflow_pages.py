@@ -79,7 +79,7 @@ def plan_data(*activities: dict, **extra) -> dict:
 
 def activity(**extra) -> dict:
     return {
-        "measure": "i_medical",
+        "measure": "s_health",  # a support case (Art. 49)
         "description": "Khám sức khỏe, tư vấn tâm lý",
         "person_responsible": "Trạm trưởng Trạm Y tế",
         "starts_on": today(),
@@ -126,7 +126,7 @@ def to_submitted_plan(world, case: Case) -> None:
         review_on=timezone.localdate() + datetime.timedelta(days=30),
         activities=[
             {
-                "measure": "i_medical",
+                "measure": "s_health",
                 "description": "Khám sức khỏe",
                 "person_responsible": "Trạm Y tế",
                 "starts_on": timezone.localdate(),
@@ -539,10 +539,19 @@ def test_the_chairman_decides_a_separation_extends_and_ends_it(world, client_for
         {"decision": decision.pk, "new_ends_at": now_local(24 * 13), "reason": "Chưa an toàn"},
     )
     assert response.status_code == 302
-    response = client.post(
-        step_url(world.case, "end_separation"),
-        {"decision": decision.pk, "reason": "Cha mẹ bảo đảm an toàn (Mẫu 03)"},
+    ending = {"decision": decision.pk, "basis": "carer_safe", "reason": "Cha mẹ bảo đảm an toàn"}
+    response = client.post(step_url(world.case, "end_separation"), ending)
+    # Art. 32(3): no Mẫu 03 since the separation began finds the carer safe.
+    assert response.status_code == 400
+    assert 'id="field-basis"' in response.content.decode()
+    officer = client_for("officer")
+    assert officer.post(step_url(world.case, "assess_specific"), SPECIFIC).status_code == 302
+    assert client.post(step_url(world.case, "end_separation"), ending).status_code == 400
+    response = officer.post(
+        step_url(world.case, "reassess_specific"), SPECIFIC | {"carer_safe": "yes"}
     )
+    assert response.status_code == 302
+    response = client.post(step_url(world.case, "end_separation"), ending)
     assert response.status_code == 302
     decision.refresh_from_db()
     assert decision.ended_at is not None
@@ -1062,12 +1071,12 @@ def test_the_case_page_costs_a_bounded_number_of_queries(
     )
     Child.objects.filter(pk=world.case.child_id).update(residence_commune=world.commune)
     client = client_for("officer")
-    # 28 (issue #11 guard): one query per part of the file (deadlines, assessments, plans and
+    # 29 (issue #11 guard): one query per part of the file (deadlines, assessments, plans and
     # activities…), plus the sections other apps add (referrals, who can see it and why,
     # printing, the hotline's calls behind it: one each); none grows with the number of rows
     # shown. The case's own people and places (who received it, the incident's and the child's
     # communes) come with the case.
-    with django_assert_max_num_queries(28):
+    with django_assert_max_num_queries(29):  # +1: the alleged perpetrators
         assert client.get(detail_url(world.case)).status_code == 200
 
 

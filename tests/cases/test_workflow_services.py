@@ -54,7 +54,7 @@ def go_to_needs_meeting(world, case, held_at=None):
 def activity(**extra):
     today = timezone.localdate()
     return {
-        "measure": "i_medical",
+        "measure": "s_health",  # a support case (Art. 49)
         "description": "Khám sức khỏe, tư vấn tâm lý",
         "person_responsible": "Trạm trưởng Trạm Y tế",
         "starts_on": today,
@@ -399,9 +399,24 @@ def test_extending_a_separation_records_the_reason_and_respects_the_cap(world):
     assert "new_ends_at" in error.value.message_dict
     assert decision.extensions.count() == 1
     assert decision.extensions.get().reason == "Cha dượng chưa được đánh giá an toàn"
+    with pytest.raises(ValidationError) as error:
+        services.case_end_separation(
+            actor=world.chairman,
+            case=world.case,
+            decision=decision,
+            reason="Người chăm sóc an toàn",
+        )
+    # Art. 32(3): the end rests on a Mẫu 03 that finds the carer safe, and none is recorded.
+    assert "Mẫu 03" in error.value.message_dict["basis"][0]
+    decision.refresh_from_db()
+    assert decision.ended_at is None
+    specific(world, world.case, carer_safe=True)
     services.case_end_separation(
         actor=world.chairman, case=world.case, decision=decision, reason="Người chăm sóc an toàn"
     )
+    decision.refresh_from_db()
+    assert decision.end_basis == "carer_safe"
+    assert decision.end_assessment.carer_safe is True
     clock = world.case.deadlines.get(rule__code="separation_15d")
     assert clock.met_at is not None
     with pytest.raises(ValidationError):
@@ -495,6 +510,7 @@ def test_the_available_steps_follow_state_and_role(world):
         "decide_emergency",
         "extend_separation",
         "end_separation",
+        "petition_court",
         "end_otherwise",
     }
     assert names(world.supervisor) == set()

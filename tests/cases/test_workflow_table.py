@@ -40,8 +40,14 @@ def test_the_refusal_names_the_role_before_the_state(world):
     step = STEPS["approve_plan"]  # the chairman's, from a submitted plan
     refusal = step_refusal(step, case=world.case, permissions={"view_case"})
     assert refusal.kind == ROLE
-    refusal = step_refusal(step, case=world.case, permissions={"approve_plan"})
+    refusal = step_refusal(step, case=world.case, permissions={"view_case", "approve_plan"})
     assert refusal.kind == STATE
     assert world.case.get_status_display() in refusal.message
+    # Holding the step's permission with only the summary in view is no role for it (only the
+    # steps marked `summary_viewers`, the police unit's intervention, are taken so).
+    refusal = step_refusal(step, case=world.case, permissions={"approve_plan"})
+    assert refusal.kind == ROLE
+    intervention = STEPS["record_intervention"]
+    assert step_refusal(intervention, case=world.case, permissions={"intervene_case"}) is None
     world.case.status = "plan_submitted"
-    assert step_refusal(step, case=world.case, permissions={"approve_plan"}) is None
+    assert step_refusal(step, case=world.case, permissions={"view_case", "approve_plan"}) is None

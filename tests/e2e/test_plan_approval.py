@@ -82,7 +82,7 @@ def test_a_plan_goes_from_the_officer_to_the_chairman_and_back_approved(
     page.locator('textarea[name="objectives"]').fill("Bảo đảm an toàn cho trẻ")
     page.locator('input[name="review_on"]').fill(day(30))
     for index, (measure, task) in enumerate(
-        [("i_medical", "Khám sức khỏe"), ("s_education", "Hỗ trợ học tập")]
+        [("s_health", "Khám sức khỏe"), ("s_education", "Hỗ trợ học tập")]
     ):
         page.locator(f'select[name="activities-{index}-measure"]').select_option(measure)
         page.locator(f'textarea[name="activities-{index}-description"]').fill(task)

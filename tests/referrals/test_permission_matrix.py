@@ -135,6 +135,10 @@ def expected_api(role: str, scenario: str) -> dict[str, object]:
     }
     for part in CASE_PARTS:
         cells[f"GET case {part}"] = 200 if access == "full" else 404
+    if role == "police" and access == "summary":
+        # The police unit working the case takes one step with the summary in view: the
+        # emergency intervention (Decree 56 Art. 31(4)); the rest of the file stays closed.
+        cells["GET case steps"] = 200
     sees_referral = side != "none"
     cells["GET referral list"] = "listed" if sees_referral else "unlisted"
     cells["GET referral"] = 200 if sees_referral else 404

@@ -70,7 +70,8 @@ VIEW, SUMMARY = "view_case", "view_case_summary"
 
 # The officer owns the commune's cases (assesses, intervenes in an emergency, Decree 56
 # Art. 31(3), plans, refers, transfers); the chairman approves and closes; the provincial
-# supervisor oversees and prints. A referral grants the summary only.
+# supervisor oversees and prints. A referral grants the summary only, and a police unit's the
+# emergency intervention besides (Decree 56 Art. 31(4)).
 OFFICER = {
     VIEW,
     SUMMARY,
@@ -109,6 +110,7 @@ LABELS = {
     "current_carer": "Current carer",
     "child_location": "Where the child is now",
     "alleged_perpetrators": "Alleged perpetrators",
+    "perpetrators": "Alleged perpetrators: relation, sex, age band",
     "reporter": "Reporter (agreed to be identified)",
 }
 BASICS = {"number", "child_name", "sex", "age", "residence_commune"}
@@ -124,6 +126,7 @@ ALLOWED = {
         "incident_place",
         "incident_commune",
         "alleged_perpetrators",
+        "perpetrators",
         "current_carer",
         "reporter",
     },
@@ -257,8 +260,12 @@ class Model:
         if not self.people[p].active:
             return set()
         perms = self.jurisdiction(p, c)
-        if self.open_referrals_for(p, c):
+        referrals = self.open_referrals_for(p, c)
+        if referrals:
             perms |= {SUMMARY}  # the summary only, never the whole file
+        if any(self.orgs[r.org].kind == "police" for r in referrals):
+            # The police unit working the case records the intervention (Art. 31(4)).
+            perms |= {"intervene_case"}
         return perms
 
     def summary(self, p: int, c: int) -> tuple[set[str], list[Ref]] | None:
@@ -888,7 +895,7 @@ class ReferralAccessProperty(TestCase):
                     expected = model.permissions(p, c)
                     where = f"user {p} case {c} after {history}"
                     assert case_permissions(user, case) == expected, where
-                    for perm in (VIEW, SUMMARY, "refer_case"):
+                    for perm in (VIEW, SUMMARY, "refer_case", "intervene_case"):
                         assert can(user, perm, case) is (perm in expected), where
                     if expected & {VIEW, SUMMARY}:
                         expected_visible.add(case.pk)
