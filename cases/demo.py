@@ -17,6 +17,7 @@ from accounts.admin_units import load_admin_units, province_code
 from accounts.models import AdministrativeUnit, Organisation, Role, User
 from accounts.services import membership_grant, organisation_group
 from cases import services
+from cases.hooks import demo_parts
 from cases.models import Case, Child, EmergencyDecision, FamilyMember, Measure
 
 DEMO_PROVINCE_CODE = province_code(44)  # Tỉnh Quảng Trị
@@ -64,6 +65,18 @@ class DemoResult:
     communes: list[AdministrativeUnit]
     usernames: list[str]
     cases_created: int
+
+
+@dataclass
+class DemoWorld:
+    """What the other apps' demo parts get (cases.hooks.register_demo_part)."""
+
+    organisations: dict[str, Organisation]
+    users: dict[str, User]
+    now: datetime.datetime
+
+    def case(self, child_name: str) -> Case | None:
+        return Case.objects.filter(child__full_name=child_name).order_by("id").first()
 
 
 @dataclass
@@ -188,6 +201,57 @@ def _stage_separation(demo: Demo, case: Case) -> None:
     )
 
 
+def _night(demo: Demo, days_ago: int, hour: int) -> datetime.datetime:
+    """`hour` o'clock (Vietnam) of the night `days_ago` days back."""
+    day = timezone.localdate(demo.now) - datetime.timedelta(days=days_ago)
+    return timezone.make_aware(
+        datetime.datetime.combine(day, datetime.time(hour)), timezone.get_current_timezone()
+    )
+
+
+def _stage_night_intervention(demo: Demo, case: Case) -> None:
+    """
+    Beaten at home late last night: the officer assessed at once and stopped the harm with the
+    police within the 12 hours, no decision needed (Art. 31(3)); the police unit records its own
+    part once the case is referred to it (the referrals demo). Harm rated High: a crime report.
+    """
+    services.case_assess_initial(
+        actor=demo.officer,
+        case=case,
+        assessed_at=case.received_at + datetime.timedelta(minutes=40),
+        emergency_required=True,
+        safety_measures="Đưa trẻ sang nhà hàng xóm, gọi Công an xã.",
+        **RATINGS_HIGH,
+    )
+    services.case_record_intervention(
+        actor=demo.officer,
+        case=case,
+        intervened_at=case.received_at + datetime.timedelta(hours=1, minutes=30),
+        measures="Cùng Công an xã ngăn chặn người cha say rượu; sơ cứu tại Trạm Y tế; lưu giữ "
+        "áo của trẻ làm chứng cứ.",
+    )
+
+
+def _stage_separation_in_implementation(demo: Demo, case: Case) -> None:
+    """The plan runs, the mother refuses it and the abuse repeats: a separation (Art. 32(1))."""
+    _stage_in_implementation(demo, case)
+    decided = demo.ago(days=2)
+    services.case_decide_emergency(
+        actor=demo.chairman,
+        case=case,
+        kind=EmergencyDecision.Kind.SEPARATION,
+        decision_number="31/QĐ-UBND",
+        decided_at=decided,
+        measures="Tạm thời cách ly trẻ khỏi mẹ; đưa trẻ đến nhà dì ruột.",
+        separated_from="Mẹ đẻ",
+        ground=EmergencyDecision.Ground.CARER_REFUSES,
+        safe_place="Nhà dì ruột, thôn 5",
+        alternative_care="Dì ruột chăm sóc",
+        starts_at=decided,
+        ends_at=decided + datetime.timedelta(days=12),
+    )
+
+
 def _stage_plan_submitted(demo: Demo, case: Case) -> None:
     _no_emergency(demo, case, demo.ago(days=20, hours=-2))
     _specific(demo, case, demo.ago(days=18))
@@ -246,6 +310,16 @@ DEMO_CASES: list[tuple[str, str, int, str, float, list[str], Callable[[Demo, Cas
     ("Võ Thị Diễm", "female", 15, "commune1", 20 * 24, ["exploitation"], _stage_plan_submitted),
     ("Đặng Quốc Khánh", "male", 12, "commune1", 20 * 24, ["violence"], _stage_in_implementation),
     ("Bùi Thu Hà", "female", 10, "commune1", 21 * 24, ["neglect"], _stage_closed),
+    ("Trịnh Văn Tùng", "male", 10, "commune1", 0, ["violence"], _stage_night_intervention),
+    (
+        "Lý Thị Ngọc",
+        "female",
+        9,
+        "commune1",
+        22 * 24,
+        ["violence", "neglect"],
+        _stage_separation_in_implementation,
+    ),
     ("Phạm Thu Dung", "female", 8, "commune2", 2 * 24, ["abandonment"], _stage_initial_other),
     ("Hoàng Gia Huy", "male", 14, "commune2", 5 * 24, ["other"], _stage_not_substantiated),
 ]
@@ -322,10 +396,11 @@ def seed_demo() -> DemoResult:
         FamilyMember.objects.create(
             child=child, full_name="Nguyễn Thị Hoa", relation="mother", age=38, is_caregiver=True
         )
+        received = _night(demo, 1, 22) if stage is _stage_night_intervention else None
         case = services.case_create(
             commune=commune,
             child=child,
-            received_at=demo.ago(hours=hours_ago),
+            received_at=received or demo.ago(hours=hours_ago),
             source=Case.Source.HOTLINE if key == "commune1" else Case.Source.COMMUNE,
             channel=Case.Channel.PHONE,
             target_group=Case.TargetGroup.ABUSED,
@@ -345,6 +420,8 @@ def seed_demo() -> DemoResult:
                 reason="Opened by hotline 111 (demo)",
                 group=hotline_group,
             )
+    for part in demo_parts():
+        part(DemoWorld(organisations=organisations, users=users, now=demo.now))
     usernames = [u[0] for u in DEMO_USERS] + ["admin"]
     return DemoResult(
         province=province, communes=communes, usernames=usernames, cases_created=created

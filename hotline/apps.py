@@ -13,12 +13,14 @@ class HotlineConfig(AppConfig):
     def ready(self) -> None:
         from cases.hooks import (
             register_case_section,
+            register_demo_part,
             register_escalator,
             register_home_section,
             register_notice_link,
         )
         from cases.models import Notification
         from hotline import clocks
+        from hotline.demo import intake_demo
         from hotline.home import PROVIDERS
         from hotline.sections import CASE_SECTIONS
 
@@ -27,5 +29,6 @@ class HotlineConfig(AppConfig):
         for case_provider in CASE_SECTIONS:
             register_case_section(case_provider)
         register_escalator(clocks.intake_escalate)
+        register_demo_part(intake_demo)
         register_notice_link(Notification.Kind.CALL_OVERDUE, clocks.call_notice_link)
         register_notice_link(Notification.Kind.REPORT_OVERDUE, clocks.report_notice_link)
