@@ -880,6 +880,7 @@ class Generator:
             PlanActivity,
             [
                 "id",
+                "public_id",
                 "plan_id",
                 "measure",
                 "description",
@@ -1466,7 +1467,7 @@ class Generator:
                     else ("in_progress" if pstatus == "approved" else "planned")
                 )
                 self.activities.add(
-                    f"{self.activities.take_ids(1)}\t{pid}\t{measure}\t{text}\t"
+                    f"{self.activities.take_ids(1)}\t{uuid4_text(rng)}\t{pid}\t{measure}\t{text}\t"
                     f"{copy_text(org.id if org else None)}\t{_day_text(start_day)}\t"
                     f"{_day_text(review_day)}\t{state}"
                 )
